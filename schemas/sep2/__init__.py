@@ -1,0 +1,75 @@
+"""IEEE 2030.5-2018 resource classes, one module per function set, all read and written by
+:mod:`gridhan.schemas.xmlcodec`."""
+
+from gridhan.schemas.sep2.base import (
+    CONTENT_TYPE,
+    CSIPAUS_NS,
+    SEP_NS,
+    Error,
+    IdentifiedObject,
+    Link,
+    List,
+    ListLink,
+    Resource,
+    SubscribableList,
+    SubscribableResource,
+)
+from gridhan.schemas.sep2.dcap import (
+    DeviceCapability,
+    FunctionSetAssignments,
+    FunctionSetAssignmentsBase,
+    FunctionSetAssignmentsList,
+)
+from gridhan.schemas.sep2.edev import (
+    AbstractDevice,
+    ActivePower,
+    DeviceInformation,
+    DeviceStatus,
+    DRLCCapabilities,
+    EndDevice,
+    EndDeviceList,
+    GPSLocationType,
+    PEVInfo,
+    PowerStatus,
+    RealEnergy,
+    Registration,
+    SelfDevice,
+    Temperature,
+)
+from gridhan.schemas.sep2.log import LogEvent, LogEventList
+from gridhan.schemas.sep2.time_resource import Time
+
+__all__ = [
+    "CONTENT_TYPE",
+    "CSIPAUS_NS",
+    "SEP_NS",
+    "AbstractDevice",
+    "ActivePower",
+    "DRLCCapabilities",
+    "DeviceCapability",
+    "DeviceInformation",
+    "DeviceStatus",
+    "EndDevice",
+    "EndDeviceList",
+    "Error",
+    "FunctionSetAssignments",
+    "FunctionSetAssignmentsBase",
+    "FunctionSetAssignmentsList",
+    "GPSLocationType",
+    "IdentifiedObject",
+    "Link",
+    "List",
+    "ListLink",
+    "LogEvent",
+    "LogEventList",
+    "PEVInfo",
+    "PowerStatus",
+    "RealEnergy",
+    "Registration",
+    "Resource",
+    "SelfDevice",
+    "SubscribableList",
+    "SubscribableResource",
+    "Temperature",
+    "Time",
+]

@@ -1,0 +1,417 @@
+"""One XML codec for every resource class of the project.
+
+Resource classes are dataclasses whose fields are declared once, with :func:`elem` and :func:`attr`, in
+the order of the schema's ``xs:sequence`` (base-type fields first, as ``xs:extension`` orders them).
+:func:`encode` writes an instance in that order; :func:`decode` reads a document strictly: the root
+element and namespace must be the expected ones, elements must appear in schema order with their
+multiplicity, every value must fit its simple type, and unknown elements or attributes are refused. Every
+error names the element path and the rule it broke, so a peer can fix its message.
+
+Parsing is hardened: DTDs (and with them entity expansion and external entities) are refused before
+anything is read, the network is never touched, and huge trees are not allowed.
+
+Documents are written without an XML declaration: IEEE 2030.5 peers parse UTF-8 by default and some
+reject a declaration that carries an encoding.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, TypeVar
+
+from lxml import etree
+
+T = TypeVar("T", bound="XmlResource")
+
+
+class XmlDecodeError(ValueError):
+    """A document that does not follow the schema; ``path`` locates it, ``rule`` says what broke."""
+
+    def __init__(self, path: str, rule: str) -> None:
+        super().__init__(f"{path}: {rule}" if path else rule)
+        self.path = path
+        self.rule = rule
+
+
+# ---------------------------------------------------------------------------------------------------
+# Simple types
+# ---------------------------------------------------------------------------------------------------
+
+
+class SimpleType:
+    """A schema simple type: turns a Python value into element text and back, checking its facets."""
+
+    name = "anySimpleType"
+
+    def to_text(self, value: Any) -> str:
+        return str(value)
+
+    def from_text(self, text: str) -> Any:
+        return text
+
+    def check(self, value: Any) -> None:
+        """Raise ``ValueError`` when ``value`` does not fit this type (used before encoding)."""
+
+
+class IntType(SimpleType):
+    """An integer restricted to ``[lo, hi]``, optionally to an enumerated set of values."""
+
+    def __init__(self, name: str, lo: int, hi: int, allowed: frozenset[int] | None = None) -> None:
+        self.name, self.lo, self.hi, self.allowed = name, lo, hi, allowed
+
+    def to_text(self, value: int) -> str:
+        self.check(value)
+        return str(int(value))
+
+    def from_text(self, text: str) -> int:
+        stripped = text.strip()
+        if not re.fullmatch(r"[+-]?[0-9]+", stripped):
+            raise ValueError(f"{text!r} is not an integer ({self.name})")
+        value = int(stripped)
+        self.check(value)
+        return value
+
+    def check(self, value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{value!r} is not an integer ({self.name})")
+        if not self.lo <= value <= self.hi:
+            raise ValueError(f"{value} is out of range for {self.name} ({self.lo}..{self.hi})")
+        if self.allowed is not None and value not in self.allowed:
+            raise ValueError(f"{value} is not one of the values {self.name} allows {sorted(self.allowed)}")
+
+
+class BoolType(SimpleType):
+    name = "boolean"
+
+    def to_text(self, value: bool) -> str:
+        self.check(value)
+        return "true" if value else "false"
+
+    def from_text(self, text: str) -> bool:
+        stripped = text.strip()
+        if stripped in ("true", "1"):
+            return True
+        if stripped in ("false", "0"):
+            return False
+        raise ValueError(f"{text!r} is not a boolean (true, false, 1 or 0)")
+
+    def check(self, value: Any) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a boolean")
+
+
+class StringType(SimpleType):
+    """A string of at most ``max_length`` characters."""
+
+    def __init__(self, name: str, max_length: int | None) -> None:
+        self.name, self.max_length = name, max_length
+
+    def to_text(self, value: str) -> str:
+        self.check(value)
+        return value
+
+    def from_text(self, text: str) -> str:
+        self.check(text)
+        return text
+
+    def check(self, value: Any) -> None:
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not a string ({self.name})")
+        if self.max_length is not None and len(value) > self.max_length:
+            raise ValueError(f"{len(value)} characters is longer than {self.name} allows ({self.max_length})")
+
+
+class HexBinaryType(SimpleType):
+    """hexBinary of at most ``max_bytes`` octets, held as upper-case hex text."""
+
+    def __init__(self, name: str, max_bytes: int) -> None:
+        self.name, self.max_bytes = name, max_bytes
+
+    def to_text(self, value: str) -> str:
+        self.check(value)
+        return value.upper()
+
+    def from_text(self, text: str) -> str:
+        value = text.strip()
+        self.check(value)
+        return value.upper()
+
+    def check(self, value: Any) -> None:
+        if not isinstance(value, str) or not re.fullmatch(r"(?:[0-9A-Fa-f]{2})*", value):
+            raise ValueError(f"{value!r} is not hexBinary (an even number of hexadecimal digits)")
+        if len(value) // 2 > self.max_bytes:
+            raise ValueError(f"{len(value) // 2} octets is longer than {self.name} allows ({self.max_bytes})")
+
+
+class AnyUriType(StringType):
+    def __init__(self) -> None:
+        super().__init__("anyURI", None)
+
+    def from_text(self, text: str) -> str:
+        return super().from_text(text.strip())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Field declarations
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class XmlField:
+    """How one dataclass field appears in XML."""
+
+    name: str
+    namespace: str | None  # None: the class's namespace
+    xml_type: SimpleType | type[XmlResource]
+    is_attribute: bool
+    required: bool
+    many: bool
+    max_occurs: int | None
+
+
+def elem(
+    xml_type: SimpleType | type[XmlResource],
+    *,
+    required: bool | None = None,
+    many: bool = False,
+    max_occurs: int | None = None,
+    namespace: str | None = None,
+) -> Any:
+    """Declare a child element: ``minOccurs`` 1 unless ``required=False`` (or ``many``, which defaults to
+    ``minOccurs`` 0 and an unbounded ``maxOccurs`` unless ``max_occurs`` says otherwise)."""
+    if required is None:
+        required = not many
+    meta = {"xml": ("elem", xml_type, required, many, max_occurs, namespace)}
+    if many:
+        return dataclasses.field(default_factory=list, metadata=meta)
+    if required:
+        return dataclasses.field(metadata=meta)
+    return dataclasses.field(default=None, metadata=meta)
+
+
+def attr(xml_type: SimpleType, *, required: bool = False, default: Any = None) -> Any:
+    """Declare an attribute; optional attributes default to ``default`` (normally None: not written)."""
+    meta = {"xml": ("attr", xml_type, required, False, None, None)}
+    if required:
+        return dataclasses.field(metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+class XmlResource:
+    """Base of every class the codec reads and writes.
+
+    Subclasses are ``@dataclass(kw_only=True)`` classes decorated with :func:`xml_type` (or one of the
+    protocol packages' wrappers of it) which sets ``XML_NAMESPACE`` and ``XML_NAME``.
+    """
+
+    XML_NAMESPACE: ClassVar[str] = ""
+    XML_NAME: ClassVar[str] = ""
+    XML_FIELDS: ClassVar[tuple[XmlField, ...]] = ()
+
+
+def xml_type(namespace: str, name: str | None = None) -> Callable[[type[T]], type[T]]:
+    """Class decorator: record the namespace, the element name and the field plan of a resource class."""
+
+    def decorate(cls: type[T]) -> type[T]:
+        cls.XML_NAMESPACE = namespace
+        cls.XML_NAME = name or cls.__name__
+        plan = []
+        for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+            spec = f.metadata.get("xml")
+            if spec is None:
+                continue
+            kind, typ, required, many, max_occurs, ns = spec
+            plan.append(XmlField(f.name, ns, typ, kind == "attr", required, many, max_occurs))
+        cls.XML_FIELDS = tuple(plan)
+        return cls
+
+    return decorate
+
+
+# ---------------------------------------------------------------------------------------------------
+# Encoding
+# ---------------------------------------------------------------------------------------------------
+
+
+def encode(obj: XmlResource, *, nsmap: dict[str | None, str] | None = None) -> bytes:
+    """Serialize a resource as a UTF-8 document, without an XML declaration."""
+    root = to_element(obj, nsmap=nsmap)
+    return etree.tostring(root, encoding="utf-8", xml_declaration=False)
+
+
+def to_element(
+    obj: XmlResource, *, tag: str | None = None, nsmap: dict[str | None, str] | None = None
+) -> etree._Element:
+    """The lxml element of a resource (``tag`` overrides the class's element name)."""
+    ns = type(obj).XML_NAMESPACE
+    root = etree.Element(f"{{{ns}}}{tag or type(obj).XML_NAME}", nsmap=nsmap or {None: ns})
+    _fill(root, obj, ns, type(obj).XML_NAME)
+    if nsmap:
+        etree.cleanup_namespaces(root)
+    return root
+
+
+def _fill(node: etree._Element, obj: XmlResource, ns: str, path: str) -> None:
+    for f in type(obj).XML_FIELDS:
+        value = getattr(obj, f.name)
+        if f.is_attribute:
+            if value is None:
+                if f.required:
+                    raise ValueError(f"{path}/@{f.name}: required attribute has no value")
+                continue
+            node.set(f.name, f.xml_type.to_text(value))  # type: ignore[union-attr]
+            continue
+        values = value if f.many else ([] if value is None else [value])
+        if f.required and not values:
+            raise ValueError(f"{path}/{f.name}: required element has no value")
+        qname = f"{{{f.namespace or ns}}}{f.name}"
+        for item in values:
+            child = etree.SubElement(node, qname)
+            if isinstance(f.xml_type, SimpleType):
+                try:
+                    child.text = f.xml_type.to_text(item)
+                except ValueError as exc:
+                    raise ValueError(f"{path}/{f.name}: {exc}") from None
+            else:
+                if not isinstance(item, f.xml_type):
+                    raise ValueError(f"{path}/{f.name}: expected {f.xml_type.__name__}, got {type(item).__name__}")
+                _fill(child, item, item.XML_NAMESPACE, f"{path}/{f.name}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Decoding
+# ---------------------------------------------------------------------------------------------------
+
+
+def parse_document(data: bytes) -> etree._Element:
+    """Parse untrusted bytes into an element tree, refusing DTDs, entities and network access."""
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise XmlDecodeError("", "DOCTYPE and ENTITY declarations are not allowed (entity expansion and "
+                             "external entities are refused)")
+    parser = etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise XmlDecodeError("", f"malformed XML: {exc.msg}") from None
+    if root.getroottree().docinfo.doctype:
+        raise XmlDecodeError("", "DOCTYPE declarations are not allowed")
+    return root
+
+
+def decode(data: bytes, cls: type[T]) -> T:
+    """Read a document whose root must be ``cls``'s element in ``cls``'s namespace."""
+    return from_element(parse_document(data), cls)
+
+
+def from_element(root: etree._Element, cls: type[T], *, expected_name: str | None = None) -> T:
+    """Read an already parsed element as ``cls`` (strictly; see the module docstring)."""
+    name = expected_name or cls.XML_NAME
+    qname = etree.QName(root)
+    if qname.localname != name:
+        raise XmlDecodeError("", f"root element is {qname.localname!r}; expected {name!r}")
+    if qname.namespace != cls.XML_NAMESPACE:
+        raise XmlDecodeError(
+            name, f"element is in namespace {qname.namespace!r}; expected {cls.XML_NAMESPACE!r}"
+        )
+    return _read(root, cls, name)
+
+
+def _children(node: etree._Element) -> Iterator[etree._Element]:
+    for child in node:
+        if isinstance(child.tag, str):
+            yield child
+
+
+def _read(node: etree._Element, cls: type[T], path: str) -> T:
+    ns = cls.XML_NAMESPACE
+    kwargs: dict[str, Any] = {}
+    fields = cls.XML_FIELDS
+    attrs = {f.name: f for f in fields if f.is_attribute}
+    for key, text in node.attrib.items():
+        f = attrs.get(key)
+        if f is None:
+            if key.startswith("{http://www.w3.org/2001/XMLSchema-instance}"):
+                continue
+            raise XmlDecodeError(path, f"unknown attribute {etree.QName(key).localname!r}")
+        try:
+            kwargs[key] = f.xml_type.from_text(text)  # type: ignore[union-attr]
+        except ValueError as exc:
+            raise XmlDecodeError(f"{path}/@{key}", str(exc)) from None
+    for f in attrs.values():
+        if f.required and f.name not in kwargs:
+            raise XmlDecodeError(path, f"required attribute {f.name!r} is missing")
+
+    if node.text and node.text.strip():
+        raise XmlDecodeError(path, "text is not allowed directly inside this element")
+    elements = [f for f in fields if not f.is_attribute]
+    cursor = 0
+    counts: dict[str, int] = {}
+    for child in _children(node):
+        cq = etree.QName(child)
+        if child.tail and child.tail.strip():
+            raise XmlDecodeError(path, "text is not allowed between elements")
+        index = _find(elements, cursor, cq, ns)
+        if index is None:
+            earlier = _find(elements, 0, cq, ns)
+            if earlier is not None and earlier < cursor:
+                after = elements[cursor - 1].name
+                raise XmlDecodeError(
+                    f"{path}/{cq.localname}", f"element is out of schema order (it must come before {after!r})"
+                )
+            if any(f.name == cq.localname for f in elements):
+                raise XmlDecodeError(
+                    f"{path}/{cq.localname}", f"element is in the wrong namespace {cq.namespace!r}"
+                )
+            raise XmlDecodeError(f"{path}/{cq.localname}", f"unexpected element in {cls.XML_NAME}")
+        for skipped in elements[cursor:index]:
+            if skipped.required and not counts.get(skipped.name):
+                raise XmlDecodeError(path, f"required element {skipped.name!r} is missing before {cq.localname!r}")
+        f = elements[index]
+        cursor = index
+        seen = counts.get(f.name, 0)
+        if seen and not f.many:
+            raise XmlDecodeError(f"{path}/{f.name}", "element may appear only once")
+        if f.max_occurs is not None and seen >= f.max_occurs:
+            raise XmlDecodeError(f"{path}/{f.name}", f"element may appear at most {f.max_occurs} times")
+        counts[f.name] = seen + 1
+        value = _read_value(child, f, f"{path}/{f.name}")
+        if f.many:
+            kwargs.setdefault(f.name, []).append(value)
+        else:
+            kwargs[f.name] = value
+    for f in elements[cursor:]:
+        if f.required and not counts.get(f.name):
+            raise XmlDecodeError(path, f"required element {f.name!r} is missing")
+    for f in elements[:cursor]:
+        if f.required and not counts.get(f.name):
+            raise XmlDecodeError(path, f"required element {f.name!r} is missing")
+    return cls(**kwargs)
+
+
+def _find(elements: list[XmlField], start: int, qname: etree.QName, default_ns: str) -> int | None:
+    for i in range(start, len(elements)):
+        f = elements[i]
+        if f.name == qname.localname and (f.namespace or default_ns) == qname.namespace:
+            return i
+    return None
+
+
+def _read_value(child: etree._Element, f: XmlField, path: str) -> Any:
+    if isinstance(f.xml_type, SimpleType):
+        if len(child) or child.attrib:
+            raise XmlDecodeError(path, f"a {f.xml_type.name} value holds no child elements or attributes")
+        try:
+            return f.xml_type.from_text(child.text or "")
+        except ValueError as exc:
+            raise XmlDecodeError(path, str(exc)) from None
+    return _read(child, f.xml_type, path)

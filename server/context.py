@@ -1,0 +1,77 @@
+"""What the application hangs off itself (no module-level state: two servers can share a process)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from gridhan.schemas.clock import Clock
+from gridhan.server.identity import IdentityRegistry
+from gridhan.server.settings import Settings
+from gridhan.server.store.repo import Store
+
+#: Resource names whose pollRate the utility may set (clause 5.x on polling: pollRate on the resource).
+POLLED_RESOURCES = ("DeviceCapability", "Time", "EndDeviceList", "EndDevice", "FunctionSetAssignmentsList",
+                    "SelfDevice")
+
+
+@dataclass
+class RuntimeSettings:
+    """Settings the utility changes while the server runs; persisted by the admin API."""
+
+    poll_rates: dict[str, int]
+    post_rate: int
+    timezone: str
+    time_quality: int
+    inband_registration: bool
+
+    @classmethod
+    def from_settings(cls, settings: Settings, stored: dict[str, Any]) -> RuntimeSettings:
+        rates = {name: settings.poll_rate for name in POLLED_RESOURCES}
+        rates.update(stored.get("poll_rates", {}))
+        return cls(
+            poll_rates=rates,
+            post_rate=stored.get("post_rate", settings.post_rate),
+            timezone=stored.get("timezone", settings.timezone),
+            time_quality=stored.get("time_quality", settings.time_quality),
+            inband_registration=stored.get("inband_registration", settings.inband_registration),
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "poll_rates": dict(self.poll_rates),
+            "post_rate": self.post_rate,
+            "timezone": self.timezone,
+            "time_quality": self.time_quality,
+            "inband_registration": self.inband_registration,
+        }
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    clock: Clock
+    store: Store
+    identities: IdentityRegistry
+    runtime: RuntimeSettings
+    #: LFDI of the server's own certificate (SelfDevice), when it has one.
+    server_lfdi: str | None = None
+    #: Called after the set of trusted self-signed device certificates changed (rebuilds the TLS context).
+    on_trust_change: list[Any] = field(default_factory=list)
+
+    def now(self) -> int:
+        return int(self.clock.now())
+
+    async def trust_changed(self) -> None:
+        for callback in self.on_trust_change:
+            await callback()
+
+
+CONTEXT = web.AppKey("gridhan_context", AppContext)

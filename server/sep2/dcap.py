@@ -1,0 +1,32 @@
+"""DeviceCapability, the entry point of discovery (IEEE 2030.5-2018 clause 8.2).
+
+It links exactly the function sets this server offers: the links come from the function-set modules
+through :class:`~gridhan.server.sep2.registry.FunctionSets`.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from gridhan.schemas.sep2 import DeviceCapability
+from gridhan.server.context import CONTEXT
+from gridhan.server.sep2.http import xml_response
+from gridhan.server.sep2.registry import FUNCTION_SETS, FunctionSets
+from gridhan.server.sep2.scope import principal
+
+PATH = "/dcap"
+
+
+async def get_dcap(request: web.Request) -> web.Response:
+    ctx = request.app[CONTEXT]
+    who = principal(request)
+    links: dict = {}
+    for contribute in request.app[FUNCTION_SETS].dcap_links:
+        links.update(await contribute(request, who))
+    dcap = DeviceCapability(href=PATH, pollRate=ctx.runtime.poll_rates["DeviceCapability"], **links)
+    return xml_response(dcap)
+
+
+def setup(app: web.Application, fs: FunctionSets) -> None:
+    app.router.add_get(PATH, get_dcap, allow_head=True)
+    fs.names.append("DeviceCapability")

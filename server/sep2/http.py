@@ -1,0 +1,76 @@
+"""HTTP conventions of IEEE 2030.5-2018 (clause 5 "Application support" and 6.6 on list paging):
+``application/sep+xml`` bodies written by the one codec, strict reading of request bodies, and the
+``s``/``a``/``l`` paging parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar
+
+from aiohttp import web
+
+from gridhan.schemas.sep2 import CONTENT_TYPE
+from gridhan.schemas.xmlcodec import XmlDecodeError, XmlResource, decode, encode
+from gridhan.server.context import CONTEXT
+
+T = TypeVar("T", bound=XmlResource)
+
+
+def xml_response(obj: XmlResource, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=encode(obj), status=status, content_type=CONTENT_TYPE, headers=headers)
+
+
+def created(location: str) -> web.Response:
+    """201 Created with the new resource's Location (clause 5.x on POST)."""
+    return web.Response(status=201, headers={"Location": location})
+
+
+def no_content() -> web.Response:
+    return web.Response(status=204)
+
+
+async def read_resource(request: web.Request, cls: type[T]) -> T:
+    """The request body as ``cls``: 415 for another media type, 413 when too large, 400 when invalid."""
+    ctype = request.content_type
+    if ctype != CONTENT_TYPE:
+        raise web.HTTPUnsupportedMediaType(text=f"request body must be {CONTENT_TYPE}, not {ctype or 'absent'}")
+    limit = request.app[CONTEXT].settings.max_body_bytes
+    if request.content_length is not None and request.content_length > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length,
+                                            text=f"request body exceeds {limit} bytes")
+    data = await request.content.read(limit + 1)
+    if len(data) > limit:
+        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(data),
+                                            text=f"request body exceeds {limit} bytes")
+    try:
+        return decode(data, cls)
+    except XmlDecodeError as exc:
+        raise web.HTTPBadRequest(text=str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Paging:
+    """``s`` start index, ``a`` after (a TimeType, for lists ordered by time), ``l`` limit."""
+
+    start: int
+    after: int | None
+    limit: int
+
+
+def paging(request: web.Request) -> Paging:
+    """Read ``s``, ``a`` and ``l``; an absent ``l`` means 1 (clause 6.6), and the server caps it."""
+    cap = request.app[CONTEXT].settings.max_page_size
+    values: dict[str, int] = {}
+    for name, default in (("s", 0), ("l", 1)):
+        raw = request.query.get(name)
+        if raw is None:
+            values[name] = default
+            continue
+        if not raw.isdigit():
+            raise web.HTTPBadRequest(text=f"query parameter {name}={raw!r} must be a non-negative integer")
+        values[name] = int(raw)
+    after = request.query.get("a")
+    if after is not None and not after.lstrip("-").isdigit():
+        raise web.HTTPBadRequest(text=f"query parameter a={after!r} must be a TimeType (integer seconds)")
+    return Paging(values["s"], int(after) if after is not None else None, min(values["l"], cap))

@@ -1,0 +1,354 @@
+"""The async repository: every query the server makes, each in its own transaction.
+
+Callers never see a session. A method that writes commits before it returns, so whatever the server
+acknowledges with a 2xx is durable; a method that fails leaves nothing behind (the transaction rolls
+back). Queries that serve a 2030.5 client take the caller's scope as arguments, so the scoping is
+visible at the call site.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gridhan.server.store.db import create_engine, migrate
+from gridhan.server.store.tables import (
+    DeviceGroupRow,
+    DeviceRecordRow,
+    EndDeviceRow,
+    GroupMemberRow,
+    LogEventRow,
+    ServerSettingRow,
+)
+
+
+class Conflict(Exception):
+    """A write that would break a uniqueness rule (an LFDI or group name that already exists)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and the size of the whole list."""
+
+    total: int
+    rows: Sequence[Any]
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
+
+    @classmethod
+    async def open(cls, url: str) -> Store:
+        """Connect to ``url`` and bring its schema up to date."""
+        engine = create_engine(url)
+        await migrate(engine)
+        return cls(engine)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    def session(self) -> AsyncSession:
+        return self._sessions()
+
+    # -- end devices --------------------------------------------------------------------------------
+
+    async def device(self, device_id: int) -> EndDeviceRow | None:
+        async with self.session() as s:
+            return await s.get(EndDeviceRow, device_id)
+
+    async def device_by_lfdi(self, lfdi: str) -> EndDeviceRow | None:
+        async with self.session() as s:
+            result = await s.execute(select(EndDeviceRow).where(EndDeviceRow.lfdi == lfdi))
+            return result.scalar_one_or_none()
+
+    async def create_device(self, **fields: Any) -> EndDeviceRow:
+        """Insert an EndDevice; :class:`Conflict` when its LFDI is already known."""
+        row = EndDeviceRow(**fields)
+        try:
+            async with self.session() as s, s.begin():
+                s.add(row)
+        except IntegrityError:
+            raise Conflict(f"an EndDevice with LFDI {fields.get('lfdi')} already exists") from None
+        return row
+
+    async def update_device(self, device_id: int, **fields: Any) -> EndDeviceRow | None:
+        async with self.session() as s, s.begin():
+            row = await s.get(EndDeviceRow, device_id)
+            if row is None:
+                return None
+            for key, value in fields.items():
+                setattr(row, key, value)
+        return row
+
+    async def delete_device(self, device_id: int) -> bool:
+        async with self.session() as s, s.begin():
+            result = await s.execute(delete(EndDeviceRow).where(EndDeviceRow.id == device_id))
+            return result.rowcount > 0
+
+    async def devices_in_scope(self, scope_ids: Iterable[int] | None, start: int, limit: int) -> Page:
+        """EndDevices ordered as clause 8.5.2 says (changedTime descending, SFDI, then href ascending).
+
+        ``scope_ids`` None: every device (the operator); otherwise only those ids.
+        """
+        order = (EndDeviceRow.changed_time.desc(), EndDeviceRow.sfdi, EndDeviceRow.id)
+        async with self.session() as s:
+            query = select(EndDeviceRow)
+            count = select(func.count()).select_from(EndDeviceRow)
+            if scope_ids is not None:
+                ids = list(scope_ids)
+                query = query.where(EndDeviceRow.id.in_(ids))
+                count = count.where(EndDeviceRow.id.in_(ids))
+            total = (await s.execute(count)).scalar_one()
+            rows = (await s.execute(query.order_by(*order).offset(start).limit(limit))).scalars().all()
+        return Page(total, rows)
+
+    async def link_counts(self, device_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """(FunctionSetAssignments, LogEvents) counts per device, for the ``all`` of list links."""
+        if not device_ids:
+            return {}
+        async with self.session() as s:
+            fsa = dict(
+                (
+                    await s.execute(
+                        select(GroupMemberRow.device_id, func.count())
+                        .where(GroupMemberRow.device_id.in_(device_ids))
+                        .group_by(GroupMemberRow.device_id)
+                    )
+                ).all()
+            )
+            logs = dict(
+                (
+                    await s.execute(
+                        select(LogEventRow.device_id, func.count())
+                        .where(LogEventRow.device_id.in_(device_ids))
+                        .group_by(LogEventRow.device_id)
+                    )
+                ).all()
+            )
+        return {d: (fsa.get(d, 0), logs.get(d, 0)) for d in device_ids}
+
+    async def managed_device_ids(self, aggregator_id: int) -> list[int]:
+        """The aggregator's own EndDevice first, then the devices it manages."""
+        async with self.session() as s:
+            result = await s.execute(
+                select(EndDeviceRow.id).where(EndDeviceRow.aggregator_id == aggregator_id).order_by(EndDeviceRow.id)
+            )
+            return [aggregator_id, *result.scalars().all()]
+
+    async def list_devices(
+        self, *, start: int = 0, limit: int = 100, aggregator_id: int | None = None, group_id: int | None = None,
+        aggregators_only: bool = False,
+    ) -> Page:
+        """Admin listing, newest id first, with optional filters."""
+        async with self.session() as s:
+            query = select(EndDeviceRow)
+            if aggregator_id is not None:
+                query = query.where(EndDeviceRow.aggregator_id == aggregator_id)
+            if aggregators_only:
+                query = query.where(EndDeviceRow.is_aggregator.is_(True))
+            if group_id is not None:
+                query = query.join(GroupMemberRow, GroupMemberRow.device_id == EndDeviceRow.id).where(
+                    GroupMemberRow.group_id == group_id
+                )
+            total = (await s.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+            rows = (await s.execute(query.order_by(EndDeviceRow.id).offset(start).limit(limit))).scalars().all()
+        return Page(total, rows)
+
+    async def trusted_self_signed_certificates(self) -> list[bytes]:
+        """DER certificates of registered, unrevoked self-signed devices: extra TLS trust anchors."""
+        async with self.session() as s:
+            result = await s.execute(
+                select(EndDeviceRow.certificate).where(
+                    EndDeviceRow.self_signed.is_(True),
+                    EndDeviceRow.revoked.is_(False),
+                    EndDeviceRow.certificate.is_not(None),
+                )
+            )
+            return [bytes(c) for c in result.scalars().all()]
+
+    # -- groups and FunctionSetAssignments ------------------------------------------------------
+
+    async def create_group(self, **fields: Any) -> DeviceGroupRow:
+        row = DeviceGroupRow(**fields)
+        try:
+            async with self.session() as s, s.begin():
+                s.add(row)
+        except IntegrityError:
+            raise Conflict(f"a group named {fields.get('name')!r} already exists") from None
+        return row
+
+    async def group(self, group_id: int) -> DeviceGroupRow | None:
+        async with self.session() as s:
+            return await s.get(DeviceGroupRow, group_id)
+
+    async def update_group(self, group_id: int, **fields: Any) -> DeviceGroupRow | None:
+        try:
+            async with self.session() as s, s.begin():
+                row = await s.get(DeviceGroupRow, group_id)
+                if row is None:
+                    return None
+                for key, value in fields.items():
+                    setattr(row, key, value)
+                row.version = (row.version + 1) % 65536
+        except IntegrityError:
+            raise Conflict(f"a group named {fields.get('name')!r} already exists") from None
+        return row
+
+    async def delete_group(self, group_id: int) -> bool:
+        async with self.session() as s, s.begin():
+            result = await s.execute(delete(DeviceGroupRow).where(DeviceGroupRow.id == group_id))
+            return result.rowcount > 0
+
+    async def list_groups(self, start: int = 0, limit: int = 100) -> Page:
+        async with self.session() as s:
+            total = (await s.execute(select(func.count()).select_from(DeviceGroupRow))).scalar_one()
+            rows = (
+                await s.execute(select(DeviceGroupRow).order_by(DeviceGroupRow.id).offset(start).limit(limit))
+            ).scalars().all()
+        return Page(total, rows)
+
+    async def groups_of_device(self, device_id: int, start: int = 0, limit: int | None = None) -> Page:
+        """A device's FunctionSetAssignments, ordered by mRID (a stable order for paging)."""
+        async with self.session() as s:
+            query = (
+                select(DeviceGroupRow)
+                .join(GroupMemberRow, GroupMemberRow.group_id == DeviceGroupRow.id)
+                .where(GroupMemberRow.device_id == device_id)
+            )
+            total = (await s.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+            query = query.order_by(DeviceGroupRow.mrid).offset(start)
+            if limit is not None:
+                query = query.limit(limit)
+            rows = (await s.execute(query)).scalars().all()
+        return Page(total, rows)
+
+    async def set_group_members(self, group_id: int, device_ids: Sequence[int]) -> None:
+        """Replace a group's members (all in one transaction); unknown device ids raise ``KeyError``."""
+        async with self.session() as s, s.begin():
+            known = set(
+                (await s.execute(select(EndDeviceRow.id).where(EndDeviceRow.id.in_(device_ids)))).scalars().all()
+            )
+            missing = sorted(set(device_ids) - known)
+            if missing:
+                raise KeyError(f"no device with id {missing[0]}")
+            await s.execute(delete(GroupMemberRow).where(GroupMemberRow.group_id == group_id))
+            s.add_all(GroupMemberRow(group_id=group_id, device_id=d) for d in dict.fromkeys(device_ids))
+            await s.execute(
+                update(DeviceGroupRow)
+                .where(DeviceGroupRow.id == group_id)
+                .values(version=(DeviceGroupRow.version + 1) % 65536)
+            )
+
+    async def set_device_groups(self, device_id: int, group_ids: Sequence[int]) -> None:
+        """Replace the groups of one device; unknown group ids raise ``KeyError``."""
+        async with self.session() as s, s.begin():
+            known = set(
+                (await s.execute(select(DeviceGroupRow.id).where(DeviceGroupRow.id.in_(group_ids)))).scalars().all()
+            )
+            missing = sorted(set(group_ids) - known)
+            if missing:
+                raise KeyError(f"no group with id {missing[0]}")
+            await s.execute(delete(GroupMemberRow).where(GroupMemberRow.device_id == device_id))
+            s.add_all(GroupMemberRow(group_id=g, device_id=device_id) for g in dict.fromkeys(group_ids))
+
+    async def group_ids_of_device(self, device_id: int) -> list[int]:
+        async with self.session() as s:
+            result = await s.execute(
+                select(GroupMemberRow.group_id).where(GroupMemberRow.device_id == device_id).order_by(
+                    GroupMemberRow.group_id
+                )
+            )
+            return list(result.scalars().all())
+
+    async def group_member_ids(self, group_id: int) -> list[int]:
+        async with self.session() as s:
+            result = await s.execute(
+                select(GroupMemberRow.device_id).where(GroupMemberRow.group_id == group_id).order_by(
+                    GroupMemberRow.device_id
+                )
+            )
+            return list(result.scalars().all())
+
+    # -- documents devices PUT about themselves ------------------------------------------------
+
+    async def put_record(self, device_id: int, kind: str, document: bytes, received_time: int) -> None:
+        async with self.session() as s, s.begin():
+            s.add(DeviceRecordRow(device_id=device_id, kind=kind, document=document, received_time=received_time))
+
+    async def latest_record(self, device_id: int, kind: str) -> DeviceRecordRow | None:
+        async with self.session() as s:
+            result = await s.execute(
+                select(DeviceRecordRow)
+                .where(DeviceRecordRow.device_id == device_id, DeviceRecordRow.kind == kind)
+                .order_by(DeviceRecordRow.id.desc())
+                .limit(1)
+            )
+            return result.scalar_one_or_none()
+
+    async def record_history(self, device_id: int, kind: str, start: int = 0, limit: int = 100) -> Page:
+        async with self.session() as s:
+            where = (DeviceRecordRow.device_id == device_id, DeviceRecordRow.kind == kind)
+            total = (await s.execute(select(func.count()).select_from(DeviceRecordRow).where(*where))).scalar_one()
+            rows = (
+                await s.execute(
+                    select(DeviceRecordRow).where(*where).order_by(DeviceRecordRow.id.desc()).offset(start).limit(limit)
+                )
+            ).scalars().all()
+        return Page(total, rows)
+
+    # -- log events ------------------------------------------------------------------------------
+
+    async def add_log_event(self, device_id: int, **fields: Any) -> LogEventRow:
+        row = LogEventRow(device_id=device_id, **fields)
+        async with self.session() as s, s.begin():
+            s.add(row)
+        return row
+
+    async def log_events(self, device_id: int, start: int, limit: int) -> Page:
+        """A device's LogEvents, newest createdDateTime first, then logEventID, then href descending."""
+        async with self.session() as s:
+            where = LogEventRow.device_id == device_id
+            total = (await s.execute(select(func.count()).select_from(LogEventRow).where(where))).scalar_one()
+            rows = (
+                await s.execute(
+                    select(LogEventRow)
+                    .where(where)
+                    .order_by(LogEventRow.created_date_time.desc(), LogEventRow.log_event_id.desc(),
+                              LogEventRow.id.desc())
+                    .offset(start)
+                    .limit(limit)
+                )
+            ).scalars().all()
+        return Page(total, rows)
+
+    async def log_event(self, device_id: int, event_id: int) -> LogEventRow | None:
+        async with self.session() as s:
+            row = await s.get(LogEventRow, event_id)
+            return row if row is not None and row.device_id == device_id else None
+
+    # -- run-time settings ---------------------------------------------------------------------
+
+    async def runtime_settings(self) -> dict[str, Any]:
+        async with self.session() as s:
+            rows = (await s.execute(select(ServerSettingRow))).scalars().all()
+            return {r.key: json.loads(r.value) for r in rows}
+
+    async def put_runtime_settings(self, values: dict[str, Any]) -> None:
+        async with self.session() as s, s.begin():
+            for key, value in values.items():
+                row = await s.get(ServerSettingRow, key)
+                if row is None:
+                    s.add(ServerSettingRow(key=key, value=json.dumps(value)))
+                else:
+                    row.value = json.dumps(value)
+
+
+__all__ = ["Conflict", "Page", "Store"]
