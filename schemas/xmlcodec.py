@@ -375,6 +375,11 @@ def _read(node: etree._Element, cls: type[T], path: str) -> T:
             raise XmlDecodeError(f"{path}/{cq.localname}", f"unexpected element in {cls.XML_NAME}")
         for skipped in elements[cursor:index]:
             if skipped.required and not counts.get(skipped.name):
+                if any(etree.QName(later).localname == skipped.name for later in child.itersiblings()):
+                    raise XmlDecodeError(
+                        f"{path}/{skipped.name}",
+                        f"element is out of schema order (it must come before {cq.localname!r})",
+                    )
                 raise XmlDecodeError(path, f"required element {skipped.name!r} is missing before {cq.localname!r}")
         f = elements[index]
         cursor = index

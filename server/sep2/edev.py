@@ -137,11 +137,11 @@ async def post_list(request: web.Request) -> web.Response:
 
 def _check_own_identity(body: EndDevice, who: Principal) -> None:
     if body.sFDI != who.sfdi:
-        raise web.HTTPBadRequest(
+        raise web.HTTPForbidden(
             text=f"EndDevice/sFDI: {body.sFDI} does not match the client certificate (SFDI {format_sfdi(who.sfdi)})"
         )
     if body.lFDI is not None and body.lFDI != who.lfdi:
-        raise web.HTTPBadRequest(
+        raise web.HTTPForbidden(
             text=f"EndDevice/lFDI: {body.lFDI} does not match the client certificate (LFDI {who.lfdi})"
         )
 

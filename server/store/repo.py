@@ -216,7 +216,7 @@ class Store:
         return Page(total, rows)
 
     async def groups_of_device(self, device_id: int, start: int = 0, limit: int | None = None) -> Page:
-        """A device's FunctionSetAssignments, ordered by mRID (a stable order for paging)."""
+        """A device's FunctionSetAssignments, mRID descending (clause 8.6.2, Table 23)."""
         async with self.session() as s:
             query = (
                 select(DeviceGroupRow)
@@ -224,7 +224,7 @@ class Store:
                 .where(GroupMemberRow.device_id == device_id)
             )
             total = (await s.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-            query = query.order_by(DeviceGroupRow.mrid).offset(start)
+            query = query.order_by(DeviceGroupRow.mrid.desc()).offset(start)
             if limit is not None:
                 query = query.limit(limit)
             rows = (await s.execute(query)).scalars().all()
@@ -349,6 +349,221 @@ class Store:
                     s.add(ServerSettingRow(key=key, value=json.dumps(value)))
                 else:
                     row.value = json.dumps(value)
+
+    # -- admin API: multi-step writes, each in one transaction ------------------------------------
+
+    @staticmethod
+    async def _check_aggregator(s: AsyncSession, aggregator_id: int, device_id: int | None) -> None:
+        """Inside a transaction: ``aggregator_id`` names an aggregator other than ``device_id``.
+
+        ``KeyError`` when no device has that id, ``ValueError`` when it is not an aggregator.
+        """
+        if aggregator_id == device_id:
+            raise ValueError(f"device {device_id} cannot be its own aggregator")
+        aggregator = await s.get(EndDeviceRow, aggregator_id)
+        if aggregator is None:
+            raise KeyError(f"no device with id {aggregator_id}")
+        if not aggregator.is_aggregator:
+            raise ValueError(f"device {aggregator_id} is not an aggregator")
+
+    @staticmethod
+    async def _check_groups(s: AsyncSession, group_ids: Sequence[int]) -> None:
+        known = set(
+            (await s.execute(select(DeviceGroupRow.id).where(DeviceGroupRow.id.in_(group_ids)))).scalars().all()
+        )
+        missing = [g for g in group_ids if g not in known]
+        if missing:
+            raise KeyError(f"no group with id {missing[0]}")
+
+    async def create_device_in_groups(self, fields: dict[str, Any], group_ids: Sequence[int]) -> EndDeviceRow:
+        """Insert an EndDevice and its group memberships together.
+
+        :class:`Conflict` when the LFDI is known; ``KeyError`` for an unknown group or aggregator id;
+        ``ValueError`` when ``aggregator_id`` names a device that is not an aggregator.
+        """
+        row = EndDeviceRow(**fields)
+        try:
+            async with self.session() as s, s.begin():
+                if row.aggregator_id is not None:
+                    await self._check_aggregator(s, row.aggregator_id, None)
+                await self._check_groups(s, group_ids)
+                s.add(row)
+                await s.flush()
+                s.add_all(GroupMemberRow(group_id=g, device_id=row.id) for g in dict.fromkeys(group_ids))
+        except IntegrityError:
+            raise Conflict(f"an EndDevice with LFDI {fields.get('lfdi')} already exists") from None
+        return row
+
+    async def update_device_and_groups(
+        self, device_id: int, fields: dict[str, Any], group_ids: Sequence[int] | None = None
+    ) -> EndDeviceRow | None:
+        """Change an EndDevice's fields and (when ``group_ids`` is given) replace its groups, together.
+
+        None when there is no such device; ``KeyError``/``ValueError`` as :meth:`create_device_in_groups`
+        (an aggregator is not managed by another aggregator).
+        """
+        async with self.session() as s, s.begin():
+            row = await s.get(EndDeviceRow, device_id)
+            if row is None:
+                return None
+            if fields.get("aggregator_id") is not None:
+                if row.is_aggregator:
+                    raise ValueError(f"device {device_id} is an aggregator: it is not managed by another one")
+                await self._check_aggregator(s, fields["aggregator_id"], device_id)
+            if group_ids is not None:
+                await self._check_groups(s, group_ids)
+                await s.execute(delete(GroupMemberRow).where(GroupMemberRow.device_id == device_id))
+                s.add_all(GroupMemberRow(group_id=g, device_id=device_id) for g in dict.fromkeys(group_ids))
+            for key, value in fields.items():
+                setattr(row, key, value)
+        return row
+
+    async def delete_device_releasing(
+        self, device_id: int, changed_time: int
+    ) -> tuple[EndDeviceRow, list[str]] | None:
+        """Delete an EndDevice (its records, log events and memberships go with it); the devices an
+        aggregator managed are released (``aggregator_id`` NULL, ``changed_time`` set), not deleted.
+        Returns the deleted row and the LFDIs of the released devices; None when there was no such
+        device."""
+        async with self.session() as s, s.begin():
+            row = await s.get(EndDeviceRow, device_id)
+            if row is None:
+                return None
+            released = list(
+                (await s.execute(select(EndDeviceRow.lfdi).where(EndDeviceRow.aggregator_id == device_id)))
+                .scalars()
+                .all()
+            )
+            await s.execute(
+                update(EndDeviceRow)
+                .where(EndDeviceRow.aggregator_id == device_id)
+                .values(aggregator_id=None, changed_time=changed_time)
+            )
+            await s.execute(delete(EndDeviceRow).where(EndDeviceRow.id == device_id))
+        return row, released
+
+    async def set_managed_devices(
+        self, aggregator_id: int, device_ids: Sequence[int], changed_time: int
+    ) -> list[str] | None:
+        """Make ``device_ids`` exactly the devices the aggregator manages: they get its id, the others it
+        managed are released. Returns the LFDIs of the devices whose aggregator changed; None when
+        ``aggregator_id`` is not a device. ``ValueError`` when it is not an aggregator or a listed device
+        is one; ``KeyError`` for an unknown device id."""
+        async with self.session() as s, s.begin():
+            aggregator = await s.get(EndDeviceRow, aggregator_id)
+            if aggregator is None:
+                return None
+            if not aggregator.is_aggregator:
+                raise ValueError(f"device {aggregator_id} is not an aggregator")
+            wanted = list(dict.fromkeys(device_ids))
+            rows = {
+                r.id: r
+                for r in (await s.execute(select(EndDeviceRow).where(EndDeviceRow.id.in_(wanted)))).scalars().all()
+            }
+            missing = [d for d in wanted if d not in rows]
+            if missing:
+                raise KeyError(f"no device with id {missing[0]}")
+            aggregators = [d for d in wanted if rows[d].is_aggregator]
+            if aggregators:
+                raise ValueError(f"device {aggregators[0]} is an aggregator: it is not managed by another one")
+            released = (
+                await s.execute(
+                    select(EndDeviceRow).where(
+                        EndDeviceRow.aggregator_id == aggregator_id, EndDeviceRow.id.not_in(wanted)
+                    )
+                )
+            ).scalars().all()
+            changed: list[str] = []
+            for row in released:
+                row.aggregator_id = None
+                row.changed_time = changed_time
+                changed.append(row.lfdi)
+            for row in rows.values():
+                if row.aggregator_id != aggregator_id:
+                    row.aggregator_id = aggregator_id
+                    row.changed_time = changed_time
+                    changed.append(row.lfdi)
+        return changed
+
+    async def group_ids_by_device(self, device_ids: Sequence[int]) -> dict[int, list[int]]:
+        """The group ids of each device (ascending), for listing many devices in one query."""
+        found: dict[int, list[int]] = {d: [] for d in device_ids}
+        if not device_ids:
+            return found
+        async with self.session() as s:
+            result = await s.execute(
+                select(GroupMemberRow.device_id, GroupMemberRow.group_id)
+                .where(GroupMemberRow.device_id.in_(device_ids))
+                .order_by(GroupMemberRow.device_id, GroupMemberRow.group_id)
+            )
+            for device_id, group_id in result.all():
+                found[device_id].append(group_id)
+        return found
+
+    async def member_ids_by_group(self, group_ids: Sequence[int]) -> dict[int, list[int]]:
+        """The member device ids of each group (ascending), for listing many groups in one query."""
+        found: dict[int, list[int]] = {g: [] for g in group_ids}
+        if not group_ids:
+            return found
+        async with self.session() as s:
+            result = await s.execute(
+                select(GroupMemberRow.group_id, GroupMemberRow.device_id)
+                .where(GroupMemberRow.group_id.in_(group_ids))
+                .order_by(GroupMemberRow.group_id, GroupMemberRow.device_id)
+            )
+            for group_id, device_id in result.all():
+                found[group_id].append(device_id)
+        return found
+
+    async def replace_group_members(
+        self, group_id: int, device_ids: Sequence[int], changed_time: int
+    ) -> tuple[DeviceGroupRow, list[str]] | None:
+        """Replace a group's members and bump its version, together; the devices that joined or left get
+        ``changed_time``. Returns the group and the LFDIs of those devices; None when there is no such
+        group; ``KeyError`` (nothing changed) for an unknown device id."""
+        wanted = list(dict.fromkeys(device_ids))
+        async with self.session() as s, s.begin():
+            group = await s.get(DeviceGroupRow, group_id)
+            if group is None:
+                return None
+            known = set(
+                (await s.execute(select(EndDeviceRow.id).where(EndDeviceRow.id.in_(wanted)))).scalars().all()
+            )
+            missing = [d for d in wanted if d not in known]
+            if missing:
+                raise KeyError(f"no device with id {missing[0]}")
+            before = set(
+                (await s.execute(select(GroupMemberRow.device_id).where(GroupMemberRow.group_id == group_id)))
+                .scalars()
+                .all()
+            )
+            touched = sorted(before.symmetric_difference(wanted))
+            await s.execute(delete(GroupMemberRow).where(GroupMemberRow.group_id == group_id))
+            s.add_all(GroupMemberRow(group_id=group_id, device_id=d) for d in wanted)
+            group.version = (group.version + 1) % 65536
+            lfdis: list[str] = []
+            if touched:
+                lfdis = list(
+                    (await s.execute(select(EndDeviceRow.lfdi).where(EndDeviceRow.id.in_(touched)))).scalars().all()
+                )
+                await s.execute(
+                    update(EndDeviceRow).where(EndDeviceRow.id.in_(touched)).values(changed_time=changed_time)
+                )
+        return group, lfdis
+
+    async def delete_group_of_members(self, group_id: int, changed_time: int) -> list[str] | None:
+        """Delete a group; its former members get ``changed_time``. Returns their LFDIs; None when there
+        was no such group."""
+        async with self.session() as s, s.begin():
+            if await s.get(DeviceGroupRow, group_id) is None:
+                return None
+            members = select(GroupMemberRow.device_id).where(GroupMemberRow.group_id == group_id)
+            lfdis = list(
+                (await s.execute(select(EndDeviceRow.lfdi).where(EndDeviceRow.id.in_(members)))).scalars().all()
+            )
+            await s.execute(update(EndDeviceRow).where(EndDeviceRow.id.in_(members)).values(changed_time=changed_time))
+            await s.execute(delete(DeviceGroupRow).where(DeviceGroupRow.id == group_id))
+        return lfdis
 
 
 __all__ = ["Conflict", "Page", "Store"]
