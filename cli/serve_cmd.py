@@ -10,7 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
-from gridhan.server.settings import ENV_PREFIX, Settings, SettingsError, load_settings
+from gridhan.server.settings import ENV_PREFIX, Settings, SettingsError, describe, load_settings
 
 log = logging.getLogger("gridhan.serve")
 
@@ -24,13 +24,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "flags. --demo creates a development PKI and demo devices in the data directory first.",
     )
     serve.add_argument("--config", type=Path, help="TOML file of settings (keys as below, without dashes)")
-    serve.add_argument("--demo", action="store_true",
-                       help="create the development PKI and demo devices, print how to talk to the server")
-    for f in dataclasses.fields(Settings):
-        default = f.default
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="create the development PKI and demo devices, print how to talk to the server",
+    )
+    for name, env, default, text in describe():
         serve.add_argument(
-            "--" + f.name.replace("_", "-"), dest=f.name, default=None, metavar=f.name.upper(),
-            help=f"(env {ENV_PREFIX}{f.name.upper()}; default {default!r})",
+            "--" + name.replace("_", "-"),
+            dest=name,
+            default=None,
+            metavar=name.upper(),
+            help=f"{text} (env {env}; default {default or 'empty'})",
         )
     serve.set_defaults(func=run)
 
@@ -68,8 +73,9 @@ async def _serve(settings: Settings, *, demo: bool) -> int:
 
         assert pki is not None
         devices = await provision_demo(server.context.store, pki, server.context.now())
-        print(instructions(server.sep2_url, server.admin_url, settings.data_dir / "admin-token", pki, devices),
-              flush=True)
+        print(
+            instructions(server.sep2_url, server.admin_url, settings.data_dir / "admin-token", pki, devices), flush=True
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

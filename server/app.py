@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
-
 from gridhan.certs.identity import lfdi_of, load_certificate
 from gridhan.certs.tls import server_context
 from gridhan.schemas.clock import Clock, SystemClock
+from gridhan.schemas.xsd import SchemaValidator
 from gridhan.server.admin.app import build_admin_app
 from gridhan.server.context import AppContext, RuntimeSettings
 from gridhan.server.identity import IdentityRegistry
@@ -95,12 +95,18 @@ class GridhanServer:
                 identities=IdentityRegistry(store),
                 runtime=runtime,
                 server_lfdi=lfdi_of(load_certificate(files.cert)),
+                validator=SchemaValidator(settings.schema_path, settings.schema_sha256)
+                if settings.schema_path
+                else None,
             )
             self.ctx = ctx
 
             def build(trusted_der: list[bytes]) -> ssl.SSLContext:
                 return server_context(
-                    files.cert, files.key, trust_anchors=files.trust_anchors, trusted_der=trusted_der,
+                    files.cert,
+                    files.key,
+                    trust_anchors=files.trust_anchors,
+                    trusted_der=trusted_der,
                     ciphers=settings.ciphers,
                 )
 
@@ -112,28 +118,35 @@ class GridhanServer:
 
             ctx.on_trust_change.append(rebuild_tls)
 
-            sep2_runner = web.AppRunner(build_sep2_app(ctx), access_log_format=ACCESS_LOG_FORMAT,
-                                        handle_signals=False)
+            sep2_runner = web.AppRunner(build_sep2_app(ctx), access_log_format=ACCESS_LOG_FORMAT, handle_signals=False)
             await sep2_runner.setup()
             self._runners.append(sep2_runner)
             if settings.trusted_proxies:
                 self.sep2_site = web.TCPSite(sep2_runner, settings.host, settings.port)
             else:
                 self.sep2_site = TlsGateSite(
-                    sep2_runner, settings.host, settings.port, contexts=self.tls,
-                    admit=ctx.identities.admit_handshake, handshake_timeout=settings.handshake_timeout,
+                    sep2_runner,
+                    settings.host,
+                    settings.port,
+                    contexts=self.tls,
+                    admit=ctx.identities.admit_handshake,
+                    handshake_timeout=settings.handshake_timeout,
                 )
             await self.sep2_site.start()
 
-            admin_ssl = server_context(files.cert, files.key, trust_anchors=files.trust_anchors,
-                                       ciphers=settings.ciphers + ("ECDHE-ECDSA-AES128-GCM-SHA256",),
-                                       require_client_cert=False)
-            admin_runner = web.AppRunner(build_admin_app(ctx, admin_token(settings)),
-                                         access_log_format=ACCESS_LOG_FORMAT, handle_signals=False)
+            admin_ssl = server_context(
+                files.cert,
+                files.key,
+                trust_anchors=files.trust_anchors,
+                ciphers=(*settings.ciphers, "ECDHE-ECDSA-AES128-GCM-SHA256"),
+                require_client_cert=False,
+            )
+            admin_runner = web.AppRunner(
+                build_admin_app(ctx, admin_token(settings)), access_log_format=ACCESS_LOG_FORMAT, handle_signals=False
+            )
             await admin_runner.setup()
             self._runners.append(admin_runner)
-            self.admin_site = web.TCPSite(admin_runner, settings.admin_host, settings.admin_port,
-                                          ssl_context=admin_ssl)
+            self.admin_site = web.TCPSite(admin_runner, settings.admin_host, settings.admin_port, ssl_context=admin_ssl)
             await self.admin_site.start()
         except BaseException:
             await self.stop()

@@ -7,15 +7,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-
 from gridhan.schemas.clock import Clock
+from gridhan.schemas.xsd import SchemaValidator
 from gridhan.server.identity import IdentityRegistry
 from gridhan.server.settings import Settings
 from gridhan.server.store.repo import Store
 
 #: Resource names whose pollRate the utility may set (clause 5.x on polling: pollRate on the resource).
-POLLED_RESOURCES = ("DeviceCapability", "Time", "EndDeviceList", "EndDevice", "FunctionSetAssignmentsList",
-                    "SelfDevice")
+POLLED_RESOURCES = (
+    "DeviceCapability",
+    "Time",
+    "EndDeviceList",
+    "EndDevice",
+    "FunctionSetAssignmentsList",
+    "SelfDevice",
+)
 
 
 @dataclass
@@ -63,6 +69,9 @@ class AppContext:
     runtime: RuntimeSettings
     #: LFDI of the server's own certificate (SelfDevice), when it has one.
     server_lfdi: str | None = None
+    #: The official schema, when the utility configured ``schema_path``: request bodies are validated
+    #: against it before they are read, and responses are checked (violations are logged).
+    validator: SchemaValidator | None = None
     #: Called after the set of trusted self-signed device certificates changed (rebuilds the TLS context).
     on_trust_change: list[Any] = field(default_factory=list)
 

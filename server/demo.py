@@ -57,14 +57,30 @@ async def provision_demo(store: Store, pki: DevelopmentPki, now: int) -> list[De
         if row is None:
             try:
                 row = await store.create_device(
-                    lfdi=lfdi, sfdi=sfdi_from_lfdi(lfdi), device_category=category, changed_time=now, pin=pin,
-                    registered_time=now, is_aggregator=aggregator, label=label,
+                    lfdi=lfdi,
+                    sfdi=sfdi_from_lfdi(lfdi),
+                    device_category=category,
+                    changed_time=now,
+                    pin=pin,
+                    registered_time=now,
+                    is_aggregator=aggregator,
+                    label=label,
                 )
             except Conflict:
                 row = await store.device_by_lfdi(lfdi)
         assert row is not None and row.id is not None
-        out.append(DemoDevice(name, label, lfdi, format_sfdi(sfdi_from_lfdi(lfdi)), row.pin or pin, row.id,
-                              pki.device_cert_path(name), pki.device_key_path(name)))
+        out.append(
+            DemoDevice(
+                name,
+                label,
+                lfdi,
+                format_sfdi(sfdi_from_lfdi(lfdi)),
+                row.pin or pin,
+                row.id,
+                pki.device_cert_path(name),
+                pki.device_key_path(name),
+            )
+        )
     members = set(await store.group_member_ids(group.id))  # type: ignore[arg-type]
     wanted = [d.device_id for d in out if not DEMO_DEVICES[[n for n, *_ in DEMO_DEVICES].index(d.name)][3]]
     if not set(wanted) <= members:
@@ -72,8 +88,9 @@ async def provision_demo(store: Store, pki: DevelopmentPki, now: int) -> list[De
     return out
 
 
-def instructions(sep2_url: str, admin_url: str, token_file: Path, pki: DevelopmentPki,
-                 devices: list[DemoDevice]) -> str:
+def instructions(
+    sep2_url: str, admin_url: str, token_file: Path, pki: DevelopmentPki, devices: list[DemoDevice]
+) -> str:
     """What ``--demo`` prints: URLs and the exact commands to talk to the server as a demo device."""
     host_port = sep2_url.split("://", 1)[1]
     dev = devices[0]
@@ -81,7 +98,8 @@ def instructions(sep2_url: str, admin_url: str, token_file: Path, pki: Developme
         "",
         "gridhan demo is running.",
         f"  IEEE 2030.5 server (mutual TLS 1.2, ECDHE-ECDSA-AES128-CCM8): {sep2_url}/dcap",
-        f"  Admin API (JSON, bearer token in {token_file.resolve()}): {admin_url}/api/v1/  (OpenAPI: /api/v1/openapi.json)",
+        f"  Admin API (JSON, bearer token in {token_file.resolve()}): {admin_url}/api/v1/",
+        f"  Admin API description (OpenAPI): {admin_url}/api/v1/openapi.json",
         f"  Development PKI: {pki.directory}",
         "",
         "Demo devices (certificate, LFDI, SFDI, registration PIN):",
@@ -98,7 +116,7 @@ def instructions(sep2_url: str, admin_url: str, token_file: Path, pki: Developme
         "  (then type: GET /edev HTTP/1.1, Host: gridhan, and an empty line)",
         "",
         "As the operator:",
-        f"  curl --cacert {pki.trust_anchor_path} -k -H \"Authorization: Bearer $(cat {token_file.resolve()})\" "
+        f'  curl --cacert {pki.trust_anchor_path} -k -H "Authorization: Bearer $(cat {token_file.resolve()})" '
         f"{admin_url}/api/v1/devices",
         "",
         "(-k: 2030.5 certificates carry no host name; curl still checks the chain against --cacert.)",

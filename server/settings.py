@@ -20,53 +20,52 @@ from typing import Any
 ENV_PREFIX = "GRIDHAN_"
 
 
+def setting(default: Any, help: str) -> Any:
+    """A setting's default and the one-line help that ``--help`` and the README show."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every setting, with its default. ``gridhan serve --help`` and the README list them."""
 
-    #: Folder for the SQLite database, the development PKI and the generated admin token.
-    data_dir: Path = Path("gridhan-data")
-    #: SQLAlchemy URL; empty: SQLite file ``gridhan.db`` in ``data_dir``.
-    database_url: str = ""
-    #: 2030.5 listener.
-    host: str = "127.0.0.1"
-    port: int = 8443
-    #: Admin API listener (JSON over HTTPS, operator token).
-    admin_host: str = "127.0.0.1"
-    admin_port: int = 8444
-    #: Server certificate chain and key (PEM); empty: the development PKI's ``server.pem``/``server.key``.
-    tls_cert: Path | None = None
-    tls_key: Path | None = None
-    #: Trust anchors for device certificates (PEM files, normally the SERCA); empty: the development SERCA.
-    trust_anchors: tuple[Path, ...] = ()
-    #: OpenSSL cipher names offered, in order (2030.5 clause 6.11: TLS_ECDHE_ECDSA_WITH_AES_128_CCM_8).
-    ciphers: tuple[str, ...] = ("ECDHE-ECDSA-AES128-CCM8",)
-    #: Seconds a TLS handshake may take before the connection is dropped.
-    handshake_timeout: float = 10.0
-    #: Behind a TLS-terminating proxy: serve plain HTTP and take the client certificate from
-    #: ``client_cert_header``, only from these addresses or networks.
-    trusted_proxies: tuple[str, ...] = ()
-    client_cert_header: str = "X-Forwarded-Client-Cert"
-    #: Operator token for the admin API; empty: generated once into ``data_dir/admin-token``.
-    admin_token: str = ""
-    #: Largest request body accepted, in bytes.
-    max_body_bytes: int = 65536
-    #: Largest page a list returns, whatever ``l`` asks for.
-    max_page_size: int = 100
-    #: Initial values of the run-time settings.
-    poll_rate: int = 900
-    post_rate: int = 300
-    timezone: str = "UTC"
-    #: Time.quality (2030.5 clause 8.3): 3 authoritative, 4-6 source levels 3-5, 7 uncoordinated.
-    time_quality: int = 7
-    inband_registration: bool = False
-    #: Optional schema file (e.g. CSIP-AUS csipaus-core.xsd or sep.xsd) to validate every document
-    #: against in production, and its expected SHA-256.
-    schema_path: Path | None = None
-    schema_sha256: str = ""
-    log_level: str = "INFO"
-    #: "json" (one object per line) or "text".
-    log_format: str = "text"
+    data_dir: Path = setting(
+        Path("gridhan-data"), "folder of the SQLite database, the development PKI, the admin token"
+    )
+    database_url: str = setting("", "SQLAlchemy URL (postgresql+asyncpg://...); empty: SQLite data_dir/gridhan.db")
+    host: str = setting("127.0.0.1", "address of the 2030.5 listener")
+    port: int = setting(8443, "port of the 2030.5 listener (0: any free port)")
+    admin_host: str = setting("127.0.0.1", "address of the admin API listener (JSON over HTTPS)")
+    admin_port: int = setting(8444, "port of the admin API listener (0: any free port)")
+    tls_cert: Path | None = setting(None, "server certificate and chain (PEM); empty: data_dir/pki/server.pem")
+    tls_key: Path | None = setting(None, "server private key (PEM); empty: data_dir/pki/server.key")
+    trust_anchors: tuple[Path, ...] = setting(
+        (), "device trust anchors (PEM files, the SERCA); empty: data_dir/pki/serca.pem"
+    )
+    ciphers: tuple[str, ...] = setting(
+        ("ECDHE-ECDSA-AES128-CCM8",), "OpenSSL names of the TLS 1.2 cipher suites offered"
+    )
+    handshake_timeout: float = setting(10.0, "seconds a TLS handshake may take")
+    trusted_proxies: tuple[str, ...] = setting(
+        (), "proxy mode: plain HTTP, client certificate from client_cert_header, only from these networks"
+    )
+    client_cert_header: str = setting(
+        "X-Forwarded-Client-Cert", "header carrying the URL-escaped PEM client certificate (proxy mode)"
+    )
+    admin_token: str = setting("", "operator bearer token; empty: generated once into data_dir/admin-token")
+    max_body_bytes: int = setting(65536, "largest request body accepted, in bytes (413 above)")
+    max_page_size: int = setting(100, "largest page a list returns, whatever l asks for")
+    poll_rate: int = setting(900, "initial pollRate of the polled resources, seconds (run-time setting)")
+    post_rate: int = setting(300, "initial postRate, seconds (run-time setting)")
+    timezone: str = setting("UTC", "IANA time zone the Time resource reports (run-time setting)")
+    time_quality: int = setting(7, "Time.quality: 3 authoritative, 4-6 NTP stratum levels, 7 uncoordinated (run-time)")
+    inband_registration: bool = setting(False, "let unregistered certificates POST their EndDevice (run-time setting)")
+    schema_path: Path | None = setting(
+        None, "official schema (sep.xsd, csipaus-core.xsd) to validate request bodies against"
+    )
+    schema_sha256: str = setting("", "expected SHA-256 of schema_path (refuses to start on a mismatch)")
+    log_level: str = setting("INFO", "DEBUG, INFO, WARNING or ERROR")
+    log_format: str = setting("text", "text, or json (one object per line)")
 
     @property
     def effective_database_url(self) -> str:
@@ -148,10 +147,17 @@ def load_settings(
     return dataclasses.replace(Settings(), **values)
 
 
-def describe() -> list[tuple[str, str, str]]:
-    """(name, environment variable, default) of every setting, for help texts and the README."""
-    out = []
-    for f in dataclasses.fields(Settings):
-        default = f.default if f.default is not dataclasses.MISSING else field().default
-        out.append((f.name, ENV_PREFIX + f.name.upper(), repr(default)))
-    return out
+def describe() -> list[tuple[str, str, str, str]]:
+    """(name, environment variable, default, help) of every setting, for ``--help`` and the README."""
+    return [
+        (f.name, ENV_PREFIX + f.name.upper(), _show(f.default), f.metadata.get("help", ""))
+        for f in dataclasses.fields(Settings)
+    ]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "" if value is None else str(value)

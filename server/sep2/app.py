@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
-
 from gridhan.server.context import CONTEXT, AppContext
 from gridhan.server.identity import ProxyTrust, identity_middleware
 from gridhan.server.sep2 import dcap, edev, fsa, log, tm
+from gridhan.server.sep2.http import check_outgoing
 from gridhan.server.sep2.registry import FUNCTION_SETS, FunctionSets
 
 logger = logging.getLogger("gridhan.sep2")
@@ -22,7 +22,9 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
     """Every refusal is an HTTP status with a plain-text reason; an unexpected fault is a logged 500 whose
     transaction was rolled back, never a crash."""
     try:
-        return await handler(request)
+        response = await handler(request)
+        check_outgoing(request, response)
+        return response
     except web.HTTPException as exc:
         if exc.status >= 400:
             logger.info("%s %s -> %d %s", request.method, request.path, exc.status, exc.text)

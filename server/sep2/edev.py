@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-
 from gridhan.schemas.identifiers import format_sfdi, sfdi_from_lfdi
 from gridhan.schemas.sep2 import (
     DeviceInformation,
@@ -79,8 +78,9 @@ async def get_list(request: web.Request) -> web.Response:
     counts = await ctx.store.link_counts([r.id for r in result.rows])
     items = [render_end_device(r, counts[r.id]) for r in result.rows]
     return xml_response(
-        EndDeviceList(href=LIST_PATH, all=result.total, results=len(items), subscribable=0, pollRate=poll,
-                      EndDevice=items)
+        EndDeviceList(
+            href=LIST_PATH, all=result.total, results=len(items), subscribable=0, pollRate=poll, EndDevice=items
+        )
     )
 
 

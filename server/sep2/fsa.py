@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-
 from gridhan.schemas.sep2 import FunctionSetAssignments, FunctionSetAssignmentsList
 from gridhan.server.context import CONTEXT
 from gridhan.server.identity import Principal
@@ -37,8 +36,12 @@ async def get_list(request: web.Request) -> web.Response:
     items = [await render_fsa(request, who, g, f"{base}/{g.id}") for g in result.rows]
     return xml_response(
         FunctionSetAssignmentsList(
-            href=base, all=result.total, results=len(items), subscribable=0,
-            pollRate=ctx.runtime.poll_rates["FunctionSetAssignmentsList"], FunctionSetAssignments=items,
+            href=base,
+            all=result.total,
+            results=len(items),
+            subscribable=0,
+            pollRate=ctx.runtime.poll_rates["FunctionSetAssignmentsList"],
+            FunctionSetAssignments=items,
         )
     )
 

@@ -5,20 +5,33 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TypeVar
 
 from aiohttp import web
-
 from gridhan.schemas.sep2 import CONTENT_TYPE
-from gridhan.schemas.xmlcodec import XmlDecodeError, XmlResource, decode, encode
+from gridhan.schemas.xmlcodec import XmlDecodeError, XmlResource, encode, from_element, parse_document
 from gridhan.server.context import CONTEXT
 
 T = TypeVar("T", bound=XmlResource)
+log = logging.getLogger("gridhan.sep2")
 
 
 def xml_response(obj: XmlResource, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(body=encode(obj), status=status, content_type=CONTENT_TYPE, headers=headers)
+
+
+def check_outgoing(request: web.Request, response: web.StreamResponse) -> None:
+    """With a configured schema, log (loudly) any response document that violates it."""
+    validator = request.app[CONTEXT].validator
+    if validator is None or not isinstance(response, web.Response) or response.content_type != CONTENT_TYPE:
+        return
+    body = response.body
+    if isinstance(body, bytes) and body:
+        errors = validator.errors(body)
+        if errors:
+            log.error("%s %s: response violates %s: %s", request.method, request.path, validator.path.name, errors)
 
 
 def created(location: str) -> web.Response:
@@ -37,14 +50,22 @@ async def read_resource(request: web.Request, cls: type[T]) -> T:
         raise web.HTTPUnsupportedMediaType(text=f"request body must be {CONTENT_TYPE}, not {ctype or 'absent'}")
     limit = request.app[CONTEXT].settings.max_body_bytes
     if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=request.content_length,
-                                            text=f"request body exceeds {limit} bytes")
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=limit, actual_size=request.content_length, text=f"request body exceeds {limit} bytes"
+        )
     data = await request.content.read(limit + 1)
     if len(data) > limit:
-        raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(data),
-                                            text=f"request body exceeds {limit} bytes")
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=limit, actual_size=len(data), text=f"request body exceeds {limit} bytes"
+        )
     try:
-        return decode(data, cls)
+        root = parse_document(data)
+        validator = request.app[CONTEXT].validator
+        if validator is not None:
+            errors = validator.errors(root)
+            if errors:
+                raise web.HTTPBadRequest(text=f"{cls.XML_NAME}: not valid against {validator.path.name}: {errors[0]}")
+        return from_element(root, cls)
     except XmlDecodeError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None
 

@@ -27,7 +27,7 @@ class EndDeviceRow(SQLModel, table=True):
     is_aggregator: bool = False
     aggregator_id: int | None = Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey("end_device.id", ondelete="CASCADE"), nullable=True, index=True),
+        sa_column=Column(Integer, ForeignKey("end_device.id", ondelete="SET NULL"), nullable=True, index=True),
     )
     #: DER certificate, kept when the utility registered the device by certificate (a self-signed one
     #: becomes a TLS trust anchor for exactly that device).

@@ -1,9 +1,8 @@
 """Alembic environment: runs on the connection :func:`gridhan.server.store.db.migrate` hands over."""
 
 from alembic import context
-from sqlmodel import SQLModel
-
 from gridhan.server.store import tables  # noqa: F401  (registers the tables in the metadata)
+from sqlmodel import SQLModel
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -5,10 +5,9 @@ Revises:
 Create Date: 2026-11-22
 """
 
-from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-
+from alembic import op
 
 revision = "0001"
 down_revision = None
@@ -47,7 +46,7 @@ def upgrade() -> None:
         sa.Column("revoked", sa.Boolean(), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("label", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
-        sa.ForeignKeyConstraint(["aggregator_id"], ["end_device.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["aggregator_id"], ["end_device.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("end_device", schema=None) as batch_op:

@@ -1,0 +1,77 @@
+"""The store on SQLite and PostgreSQL: migrations match the tables, writes are all-or-nothing, deletes
+cascade to what hangs off a device and release what an aggregator managed."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
+from gridhan.schemas.identifiers import sfdi_from_lfdi
+from gridhan.server.store.repo import Conflict, Store
+
+
+def lfdi(n: int) -> str:
+    return f"{n:040X}"
+
+
+async def new_device(store: Store, n: int, **fields: object):
+    return await store.create_device(lfdi=lfdi(n), sfdi=sfdi_from_lfdi(lfdi(n)), changed_time=n, **fields)
+
+
+@pytest.fixture
+async def store(database_url: str):
+    s = await Store.open(database_url)
+    yield s
+    await s.close()
+
+
+async def test_migrations_match_the_tables_and_are_idempotent(store: Store, database_url: str):
+    def diff(connection):
+        return compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+
+    async with store.engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
+    again = await Store.open(database_url)  # a second start finds the schema current
+    await again.close()
+
+
+async def test_duplicate_lfdi_is_a_conflict_and_stores_nothing(store: Store):
+    await new_device(store, 1)
+    with pytest.raises(Conflict, match=lfdi(1)):
+        await new_device(store, 1)
+    assert (await store.devices_in_scope(None, 0, 10)).total == 1
+
+
+async def test_group_membership_is_replaced_all_or_nothing(store: Store):
+    a, b = await new_device(store, 1), await new_device(store, 2)
+    group = await store.create_group(name="g", mrid="AB" * 16)
+    await store.set_group_members(group.id, [a.id])
+    version = (await store.group(group.id)).version
+    with pytest.raises(KeyError, match="no device with id 999"):
+        await store.set_group_members(group.id, [b.id, 999])
+    assert await store.group_member_ids(group.id) == [a.id]
+    assert (await store.group(group.id)).version == version
+    await store.set_group_members(group.id, [a.id, b.id])
+    assert await store.group_member_ids(group.id) == sorted([a.id, b.id])
+    assert (await store.group(group.id)).version == version + 1
+
+
+async def test_deleting_a_device_removes_what_hangs_off_it(store: Store):
+    agg = await new_device(store, 10, is_aggregator=True)
+    managed = await new_device(store, 11, aggregator_id=agg.id)
+    group = await store.create_group(name="g", mrid="CD" * 16)
+    await store.set_group_members(group.id, [managed.id])
+    await store.put_record(managed.id, "DeviceStatus", b"<DeviceStatus/>", 5)
+    await store.add_log_event(managed.id, created_date_time=1, function_set=0, log_event_code=0, log_event_id=1,
+                              log_event_pen=1, profile_id=0, received_time=2)  # fmt: skip
+    assert await store.delete_device(managed.id)
+    assert await store.group_member_ids(group.id) == []
+    assert await store.latest_record(managed.id, "DeviceStatus") is None
+    assert (await store.log_events(managed.id, 0, 10)).total == 0
+    # deleting an aggregator releases the devices it managed; they are not deleted with it
+    other = await new_device(store, 12, aggregator_id=agg.id)
+    assert await store.delete_device(agg.id)
+    survivor = await store.device(other.id)
+    assert survivor is not None and survivor.aggregator_id is None
