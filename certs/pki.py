@@ -524,11 +524,7 @@ class DevelopmentPki:
         """Read a PKI written by :meth:`create` (``FileNotFoundError`` naming a missing file)."""
         directory = Path(directory)
         serca = _read_issued(directory / "serca.pem", directory / "serca.key")
-        mca = (
-            _read_issued(directory / "mca.pem", directory / "mca.key")
-            if (directory / "mca.pem").exists()
-            else None
-        )
+        mca = _read_issued(directory / "mca.pem", directory / "mca.key") if (directory / "mca.pem").exists() else None
         mica = _read_issued(directory / "mica.pem", directory / "mica.key")
         server = _read_issued(directory / "server.pem", directory / "server.key")
         return cls(directory, serca, mca, mica, server)

@@ -66,7 +66,7 @@ def dst_period(zone_key: str, year: int) -> tuple[int, int, int] | None:
     for i, t in enumerate(changes):
         dst = _offsets(zone, t)[1]
         if dst > 0 and datetime.fromtimestamp(t, UTC).year == year:
-            end = next((u for u in changes[i + 1:] if _offsets(zone, u)[1] == 0), None)
+            end = next((u for u in changes[i + 1 :] if _offsets(zone, u)[1] == 0), None)
             if end is not None:
                 return t, end, dst
     return None

@@ -288,8 +288,9 @@ def _fill(node: etree._Element, obj: XmlResource, ns: str, path: str) -> None:
 def parse_document(data: bytes) -> etree._Element:
     """Parse untrusted bytes into an element tree, refusing DTDs, entities and network access."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise XmlDecodeError("", "DOCTYPE and ENTITY declarations are not allowed (entity expansion and "
-                             "external entities are refused)")
+        raise XmlDecodeError(
+            "", "DOCTYPE and ENTITY declarations are not allowed (entity expansion and external entities are refused)"
+        )
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -320,9 +321,7 @@ def from_element(root: etree._Element, cls: type[T], *, expected_name: str | Non
     if qname.localname != name:
         raise XmlDecodeError("", f"root element is {qname.localname!r}; expected {name!r}")
     if qname.namespace != cls.XML_NAMESPACE:
-        raise XmlDecodeError(
-            name, f"element is in namespace {qname.namespace!r}; expected {cls.XML_NAMESPACE!r}"
-        )
+        raise XmlDecodeError(name, f"element is in namespace {qname.namespace!r}; expected {cls.XML_NAMESPACE!r}")
     return _read(root, cls, name)
 
 
@@ -369,9 +368,7 @@ def _read(node: etree._Element, cls: type[T], path: str) -> T:
                     f"{path}/{cq.localname}", f"element is out of schema order (it must come before {after!r})"
                 )
             if any(f.name == cq.localname for f in elements):
-                raise XmlDecodeError(
-                    f"{path}/{cq.localname}", f"element is in the wrong namespace {cq.namespace!r}"
-                )
+                raise XmlDecodeError(f"{path}/{cq.localname}", f"element is in the wrong namespace {cq.namespace!r}")
             raise XmlDecodeError(f"{path}/{cq.localname}", f"unexpected element in {cls.XML_NAME}")
         for skipped in elements[cursor:index]:
             if skipped.required and not counts.get(skipped.name):

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-
 from gridhan.certs.pki import DevelopmentPki
 from gridhan.schemas.xsd import SchemaValidator
 from gridhan.server.app import GridhanServer
@@ -99,9 +98,7 @@ def server_settings(pki: DevelopmentPki, data_dir: Path, database_url: str, **ov
 
 
 @pytest.fixture
-async def make_server(
-    pki: DevelopmentPki, tmp_path: Path, database_url: str
-) -> AsyncIterator[Callable[..., object]]:
+async def make_server(pki: DevelopmentPki, tmp_path: Path, database_url: str) -> AsyncIterator[Callable[..., object]]:
     """Start gridhan servers (``await make_server(**setting_overrides)``); all are stopped afterwards."""
     servers: list[GridhanServer] = []
 

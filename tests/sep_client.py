@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
-
 from gridhan.certs.identity import lfdi_of, load_certificate
 from gridhan.certs.pki import DevelopmentPki
 from gridhan.certs.tls import client_context
@@ -53,8 +52,14 @@ class SepClient:
             self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=self.ssl))
         return self._session
 
-    async def request(self, method: str, path: str, body: bytes | XmlResource | None = None,
-                      content_type: str = CONTENT_TYPE, **kwargs: Any) -> Reply:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | XmlResource | None = None,
+        content_type: str = CONTENT_TYPE,
+        **kwargs: Any,
+    ) -> Reply:
         data = encode(body) if isinstance(body, XmlResource) else body
         headers = {"Content-Type": content_type} if data is not None else {}
         headers.update(kwargs.pop("headers", {}))

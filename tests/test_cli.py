@@ -15,11 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import register
-
 from gridhan.cli.main import parser
 from gridhan.schemas.sep2 import DeviceCapability, EndDeviceList
 from gridhan.schemas.xmlcodec import decode
+from helpers import register
 
 GRIDHAN = [sys.executable, "-m", "gridhan.cli.main"]
 
@@ -33,9 +32,9 @@ def test_every_subcommand_has_help():
         assert f"usage: gridhan {name}" in out
 
 
-async def _read_until(stream: asyncio.StreamReader, marker: str, timeout: float = 60) -> str:
+async def _read_until(stream: asyncio.StreamReader, marker: str) -> str:
     seen = []
-    async with asyncio.timeout(timeout):
+    async with asyncio.timeout(60):
         while True:
             line = (await stream.readline()).decode()
             if not line:

@@ -7,9 +7,6 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from gridhan.schemas.identifiers import (
     check_digit,
     format_sfdi,
@@ -20,6 +17,8 @@ from gridhan.schemas.identifiers import (
     sfdi_from_lfdi,
 )
 from gridhan.schemas.timekeeping import zone_fields
+from hypothesis import given
+from hypothesis import strategies as st
 
 
 def test_sfdi_vector_from_the_standard():
@@ -60,16 +59,28 @@ def _utc(*args: int) -> int:
         ("Asia/Tokyo", _utc(2026, 7, 1), 9 * 3600, 0, 0, 0, 9 * 3600),
         ("Europe/Berlin", _utc(2026, 7, 1), 3600, 3600, _utc(2026, 3, 29, 1), _utc(2026, 10, 25, 1), 7200),
         ("Europe/Berlin", _utc(2026, 12, 1), 3600, 3600, _utc(2026, 3, 29, 1), _utc(2026, 10, 25, 1), 3600),
-        ("America/Los_Angeles", _utc(2026, 7, 1), -8 * 3600, 3600, _utc(2026, 3, 8, 10), _utc(2026, 11, 1, 9),
-         -7 * 3600),
+        (
+            "America/Los_Angeles",
+            _utc(2026, 7, 1),
+            -8 * 3600,
+            3600,
+            _utc(2026, 3, 8, 10),
+            _utc(2026, 11, 1, 9),
+            -7 * 3600,
+        ),
         # southern hemisphere: the period that began in October 2026 ends in April 2027
-        ("Australia/Sydney", _utc(2026, 12, 1), 10 * 3600, 3600, _utc(2026, 10, 3, 16), _utc(2027, 4, 3, 16),
-         11 * 3600),
+        (
+            "Australia/Sydney",
+            _utc(2026, 12, 1),
+            10 * 3600,
+            3600,
+            _utc(2026, 10, 3, 16),
+            _utc(2027, 4, 3, 16),
+            11 * 3600,
+        ),
         # ... and in February 2027 the device is still inside it
-        ("Australia/Sydney", _utc(2027, 2, 1), 10 * 3600, 3600, _utc(2026, 10, 3, 16), _utc(2027, 4, 3, 16),
-         11 * 3600),
-        ("Australia/Sydney", _utc(2027, 6, 1), 10 * 3600, 3600, _utc(2027, 10, 2, 16), _utc(2028, 4, 1, 16),
-         10 * 3600),
+        ("Australia/Sydney", _utc(2027, 2, 1), 10 * 3600, 3600, _utc(2026, 10, 3, 16), _utc(2027, 4, 3, 16), 11 * 3600),
+        ("Australia/Sydney", _utc(2027, 6, 1), 10 * 3600, 3600, _utc(2027, 10, 2, 16), _utc(2028, 4, 1, 16), 10 * 3600),
     ],
 )
 def test_time_resource_zone_fields(zone, instant, tz, dst, start, end, local_shift):
@@ -78,8 +89,10 @@ def test_time_resource_zone_fields(zone, instant, tz, dst, start, end, local_shi
     assert f.localTime == instant + local_shift
 
 
-@given(st.integers(min_value=_utc(2000, 1, 1), max_value=_utc(2037, 12, 31)),
-       st.sampled_from(["America/New_York", "Europe/London", "Australia/Adelaide", "Pacific/Auckland", "UTC"]))
+@given(
+    st.integers(min_value=_utc(2000, 1, 1), max_value=_utc(2037, 12, 31)),
+    st.sampled_from(["America/New_York", "Europe/London", "Australia/Adelaide", "Pacific/Auckland", "UTC"]),
+)
 def test_local_time_matches_the_zone_database(instant, zone):
     f = zone_fields(instant, ZoneInfo(zone))
     offset = datetime.fromtimestamp(instant, UTC).astimezone(ZoneInfo(zone)).utcoffset().total_seconds()

@@ -6,9 +6,6 @@ device's resource answers exactly like one that does not exist."""
 from __future__ import annotations
 
 import pytest
-from helpers import register
-from sep_client import AdminClient, SepClient
-
 from gridhan.schemas.identifiers import sfdi_from_lfdi
 from gridhan.schemas.sep2 import (
     DeviceCapability,
@@ -17,12 +14,22 @@ from gridhan.schemas.sep2 import (
     EndDeviceList,
     Time,
 )
+from helpers import register
+from sep_client import AdminClient, SepClient
 
 
 def device_information(lfdi: str) -> DeviceInformation:
     return DeviceInformation(
-        lFDI=lfdi, mfDate=1_600_000_000, mfHwVer="hw1", mfID=40732, mfModel="GH-1", mfSerNum="SN1",
-        primaryPower=1, secondaryPower=0, swActTime=1_650_000_000, swVer="1.0.0",
+        lFDI=lfdi,
+        mfDate=1_600_000_000,
+        mfHwVer="hw1",
+        mfID=40732,
+        mfModel="GH-1",
+        mfSerNum="SN1",
+        primaryPower=1,
+        secondaryPower=0,
+        swActTime=1_650_000_000,
+        swVer="1.0.0",
     )
 
 
@@ -154,7 +161,6 @@ async def test_paging(make_server, pki, optional_sep_schemas):
 @pytest.mark.parametrize("path", ["/edev/1", "/edev/1/di", "/edev/1/fsa", "/edev/1/lel"])
 async def test_no_certificate_no_access(server, path):
     import aiohttp
-
     from sep_client import operator_ssl
 
     ctx = operator_ssl(server.settings.trust_anchors[0])

@@ -4,9 +4,8 @@ HTTP; hardened XML parsing)."""
 from __future__ import annotations
 
 import pytest
-from helpers import register
-
 from gridhan.schemas.sep2 import LogEvent, LogEventList
+from helpers import register
 
 NS = 'xmlns="urn:ieee:std:2030.5:ns"'
 GOOD = (
@@ -32,21 +31,44 @@ EXTERNAL_ENTITY = (
 
 CASES = [
     pytest.param(b"<LogEvent " + NS.encode() + b"><createdDateTime>1", 400, "malformed XML", id="malformed"),
-    pytest.param(GOOD.replace("urn:ieee:std:2030.5:ns", "http://ieee.org/2030.5").encode(), 400,
-                 "namespace 'http://ieee.org/2030.5'", id="wrong-namespace"),
+    pytest.param(
+        GOOD.replace("urn:ieee:std:2030.5:ns", "http://ieee.org/2030.5").encode(),
+        400,
+        "namespace 'http://ieee.org/2030.5'",
+        id="wrong-namespace",
+    ),
     pytest.param(GOOD.replace("LogEvent", "EndDevice").encode(), 400, "root element is 'EndDevice'", id="wrong-root"),
-    pytest.param(GOOD.replace("<profileID>", "<colour>red</colour><profileID>").encode(), 400,
-                 "LogEvent/colour: unexpected element", id="unknown-element"),
-    pytest.param(GOOD.replace("<functionSet>0", "<functionSet>300").encode(), 400,
-                 "LogEvent/functionSet: 300 is out of range for UInt8", id="out-of-range"),
-    pytest.param(GOOD.replace("<logEventID>7</logEventID>", "").encode(), 400,
-                 "required element 'logEventID' is missing", id="missing-element"),
-    pytest.param(GOOD.replace("<createdDateTime>1700000000</createdDateTime><functionSet>0</functionSet>",
-                              "<functionSet>0</functionSet><createdDateTime>1700000000</createdDateTime>").encode(),
-                 400, "out of schema order", id="out-of-order"),
+    pytest.param(
+        GOOD.replace("<profileID>", "<colour>red</colour><profileID>").encode(),
+        400,
+        "LogEvent/colour: unexpected element",
+        id="unknown-element",
+    ),
+    pytest.param(
+        GOOD.replace("<functionSet>0", "<functionSet>300").encode(),
+        400,
+        "LogEvent/functionSet: 300 is out of range for UInt8",
+        id="out-of-range",
+    ),
+    pytest.param(
+        GOOD.replace("<logEventID>7</logEventID>", "").encode(),
+        400,
+        "required element 'logEventID' is missing",
+        id="missing-element",
+    ),
+    pytest.param(
+        GOOD.replace(
+            "<createdDateTime>1700000000</createdDateTime><functionSet>0</functionSet>",
+            "<functionSet>0</functionSet><createdDateTime>1700000000</createdDateTime>",
+        ).encode(),
+        400,
+        "out of schema order",
+        id="out-of-order",
+    ),
     pytest.param(BILLION_LAUGHS.encode(), 400, "DOCTYPE and ENTITY declarations are not allowed", id="xml-bomb"),
-    pytest.param(EXTERNAL_ENTITY.encode(), 400, "DOCTYPE and ENTITY declarations are not allowed",
-                 id="external-entity"),
+    pytest.param(
+        EXTERNAL_ENTITY.encode(), 400, "DOCTYPE and ENTITY declarations are not allowed", id="external-entity"
+    ),
 ]
 
 

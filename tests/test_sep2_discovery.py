@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 
-from helpers import register
-
 from gridhan.schemas.clock import ManualClock
 from gridhan.schemas.identifiers import pin_with_check_digit
 from gridhan.schemas.sep2 import (
@@ -17,6 +15,7 @@ from gridhan.schemas.sep2 import (
     SelfDevice,
     Time,
 )
+from helpers import register
 
 
 async def test_discovery_walk_from_dcap(server, admin, device):

@@ -12,11 +12,10 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
-from helpers import register
-
 from gridhan.certs.pki import DevelopmentPki
 from gridhan.certs.tls import client_context
 from gridhan.schemas.sep2 import DeviceCapability, EndDeviceList
+from helpers import register
 
 OPENSSL = shutil.which("openssl")
 
@@ -60,12 +59,17 @@ async def test_refused_handshakes_are_logged_with_peer_and_reason(server, pki, f
     no_cert.load_verify_locations(cafile=str(pki.trust_anchor_path))
     no_cert.set_ciphers("ECDHE-ECDSA-AES128-CCM8")
     no_cert.maximum_version = ssl.TLSVersion.TLSv1_2
-    stranger = client_context(foreign_pki.device_cert_path("dev1"), foreign_pki.device_key_path("dev1"),
-                              trust_anchors=anchors)
+    stranger = client_context(
+        foreign_pki.device_cert_path("dev1"), foreign_pki.device_key_path("dev1"), trust_anchors=anchors
+    )
     tls13 = client_context(pki.device_cert_path("dev1"), pki.device_key_path("dev1"), trust_anchors=anchors)
     tls13.minimum_version = tls13.maximum_version = ssl.TLSVersion.TLSv1_3
-    gcm_only = client_context(pki.device_cert_path("dev1"), pki.device_key_path("dev1"), trust_anchors=anchors,
-                              ciphers=("ECDHE-ECDSA-AES128-GCM-SHA256",))
+    gcm_only = client_context(
+        pki.device_cert_path("dev1"),
+        pki.device_key_path("dev1"),
+        trust_anchors=anchors,
+        ciphers=("ECDHE-ECDSA-AES128-GCM-SHA256",),
+    )
     for ctx, reason in (
         (no_cert, "PEER_DID_NOT_RETURN_A_CERTIFICATE"),
         (stranger, "CERTIFICATE_VERIFY_FAILED"),

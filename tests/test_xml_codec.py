@@ -7,10 +7,6 @@ import dataclasses
 import inspect
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from lxml import etree
-
 from gridhan.schemas import sep2
 from gridhan.schemas.identifiers import sfdi_from_lfdi
 from gridhan.schemas.xmlcodec import (
@@ -24,6 +20,9 @@ from gridhan.schemas.xmlcodec import (
     decode,
     encode,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
 
 RESOURCE_CLASSES = [
     cls for _, cls in inspect.getmembers(sep2, inspect.isclass)
@@ -79,9 +78,22 @@ def test_every_resource_class_writes_schema_valid_xml(cls, full, sep_schemas):
 
 def test_known_classes_cover_the_core_resources():
     names = {c.XML_NAME for c in RESOURCE_CLASSES}
-    assert {"DeviceCapability", "Time", "EndDevice", "EndDeviceList", "Registration", "FunctionSetAssignments",
-            "FunctionSetAssignmentsList", "DeviceInformation", "DeviceStatus", "PowerStatus", "LogEvent",
-            "LogEventList", "SelfDevice", "Error"} <= names
+    assert {
+        "DeviceCapability",
+        "Time",
+        "EndDevice",
+        "EndDeviceList",
+        "Registration",
+        "FunctionSetAssignments",
+        "FunctionSetAssignmentsList",
+        "DeviceInformation",
+        "DeviceStatus",
+        "PowerStatus",
+        "LogEvent",
+        "LogEventList",
+        "SelfDevice",
+        "Error",
+    } <= names
 
 
 lfdis = st.text(alphabet="0123456789ABCDEF", min_size=40, max_size=40)
@@ -97,8 +109,13 @@ lfdis = st.text(alphabet="0123456789ABCDEF", min_size=40, max_size=40)
 )
 def test_end_device_round_trip_property(lfdi, changed, enabled, post_rate, category, sep_schemas):
     edev = sep2.EndDevice(
-        href="/edev/1", lFDI=lfdi, sFDI=sfdi_from_lfdi(lfdi), changedTime=changed, enabled=enabled,
-        postRate=post_rate, deviceCategory=category or None,
+        href="/edev/1",
+        lFDI=lfdi,
+        sFDI=sfdi_from_lfdi(lfdi),
+        changedTime=changed,
+        enabled=enabled,
+        postRate=post_rate,
+        deviceCategory=category or None,
         RegistrationLink=sep2.Link(href="/edev/1/rg"),
     )
     document = encode(edev)
@@ -110,20 +127,33 @@ def test_end_device_round_trip_property(lfdi, changed, enabled, post_rate, categ
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ('<Time xmlns="urn:ieee:std:2030.5:ns"><currentTime>1</currentTime></Time>',
-         "required element 'dstEndTime' is missing"),
+        (
+            '<Time xmlns="urn:ieee:std:2030.5:ns"><currentTime>1</currentTime></Time>',
+            "required element 'dstEndTime' is missing",
+        ),
         ('<Time xmlns="urn:ieee:std:2030.5:ns" colour="red"/>', "unknown attribute 'colour'"),
         ('<Time xmlns="urn:ieee:std:2030.5:ns">text</Time>', "text is not allowed"),
-        ('<EndDevice xmlns="urn:ieee:std:2030.5:ns"><sFDI>1</sFDI><sFDI>2</sFDI></EndDevice>',
-         "EndDevice/sFDI: element may appear only once"),
+        (
+            '<EndDevice xmlns="urn:ieee:std:2030.5:ns"><sFDI>1</sFDI><sFDI>2</sFDI></EndDevice>',
+            "EndDevice/sFDI: element may appear only once",
+        ),
         ('<EndDevice xmlns="urn:ieee:std:2030.5:ns"><sFDI>x1</sFDI></EndDevice>', "EndDevice/sFDI: 'x1' is not an"),
         ('<EndDevice xmlns="urn:ieee:std:2030.5:ns"><lFDI>ABC</lFDI></EndDevice>', "EndDevice/lFDI: 'ABC' is not hex"),
-        ('<EndDevice xmlns="urn:ieee:std:2030.5:ns"><sFDI>1</sFDI><changedTime>1</changedTime>'
-         '<enabled>maybe</enabled></EndDevice>', "EndDevice/enabled: 'maybe' is not a boolean"),
-        ('<EndDevice xmlns="urn:ieee:std:2030.5:ns"><sFDI>1</sFDI><changedTime>1</changedTime>'
-         '<RegistrationLink/></EndDevice>', "required attribute 'href' is missing"),
-        ('<EndDevice xmlns="urn:ieee:std:2030.5:ns" xmlns:o="urn:other"><sFDI>1</sFDI>'
-         '<o:changedTime>1</o:changedTime></EndDevice>', "wrong namespace 'urn:other'"),
+        (
+            '<EndDevice xmlns="urn:ieee:std:2030.5:ns"><sFDI>1</sFDI><changedTime>1</changedTime>'
+            "<enabled>maybe</enabled></EndDevice>",
+            "EndDevice/enabled: 'maybe' is not a boolean",
+        ),
+        (
+            '<EndDevice xmlns="urn:ieee:std:2030.5:ns"><sFDI>1</sFDI><changedTime>1</changedTime>'
+            "<RegistrationLink/></EndDevice>",
+            "required attribute 'href' is missing",
+        ),
+        (
+            '<EndDevice xmlns="urn:ieee:std:2030.5:ns" xmlns:o="urn:other"><sFDI>1</sFDI>'
+            "<o:changedTime>1</o:changedTime></EndDevice>",
+            "wrong namespace 'urn:other'",
+        ),
     ],
 )
 def test_strict_reading_names_element_and_rule(document, message):
@@ -135,11 +165,21 @@ def test_strict_reading_names_element_and_rule(document, message):
 
 def test_encoding_refuses_values_outside_their_type():
     with pytest.raises(ValueError, match="out of range for UInt8"):
-        encode(sep2.LogEvent(createdDateTime=0, functionSet=256, logEventCode=0, logEventID=0, logEventPEN=0,
-                             profileID=0))
+        encode(
+            sep2.LogEvent(createdDateTime=0, functionSet=256, logEventCode=0, logEventID=0, logEventPEN=0, profileID=0)
+        )
     with pytest.raises(ValueError, match="longer than String32"):
-        encode(sep2.LogEvent(createdDateTime=0, details="x" * 33, functionSet=0, logEventCode=0, logEventID=0,
-                             logEventPEN=0, profileID=0))
+        encode(
+            sep2.LogEvent(
+                createdDateTime=0,
+                details="x" * 33,
+                functionSet=0,
+                logEventCode=0,
+                logEventID=0,
+                logEventPEN=0,
+                profileID=0,
+            )
+        )
 
 
 def test_field_plans_follow_dataclass_order():

@@ -12,8 +12,8 @@ from functools import partial
 
 from gridhan.schemas.sep2.types import (
     AnyURI,
-    SubscribableType,
     String32,
+    SubscribableType,
     UInt16,
     UInt32,
     VersionType,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gridhan.schemas.sep2.base import Link, ListLink, Resource, SubscribableList, sep
-from gridhan.schemas.sep2.types import SubscribableType, String32, UInt32, VersionType, mRIDType
+from gridhan.schemas.sep2.types import String32, SubscribableType, UInt32, VersionType, mRIDType
 from gridhan.schemas.xmlcodec import attr, elem
 
 

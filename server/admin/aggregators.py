@@ -8,8 +8,10 @@ CSIP 2.2: an aggregator sees its own EndDevice first, then those it manages, in 
 
 from __future__ import annotations
 
-from aiohttp import web
+from collections.abc import Mapping
+from types import MappingProxyType
 
+from aiohttp import web
 from gridhan.server.admin.devices import create, device_or_404, page_json
 from gridhan.server.admin.serialize import API
 from gridhan.server.admin.validation import (
@@ -25,7 +27,7 @@ from gridhan.server.admin.validation import (
 from gridhan.server.context import CONTEXT, AppContext
 from gridhan.server.store.tables import EndDeviceRow
 
-DEVICE_IDS_MEMBERS = {"device_ids": Member(identifier_list)}
+DEVICE_IDS_MEMBERS: Mapping[str, Member] = MappingProxyType({"device_ids": Member(identifier_list)})
 
 
 async def aggregator_or_404(ctx: AppContext, device_id: int) -> EndDeviceRow:

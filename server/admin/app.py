@@ -1,7 +1,7 @@
 """The utility's admin API: JSON over HTTPS on its own port, authenticated by the operator token.
 
-Routes live in one module per subject (devices, groups, settings); :data:`OPENAPI` in
-:mod:`gridhan.server.admin.openapi` describes them all and a test keeps the two in step.
+Routes live in one module per subject (devices, aggregators, groups, settings); the OpenAPI document
+of :mod:`gridhan.server.admin.openapi` describes them all and a test keeps the two in step.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ import json
 import logging
 
 from aiohttp import web
-
+from gridhan.server.admin.validation import MAX_BODY_BYTES
 from gridhan.server.context import CONTEXT, AppContext
+from sqlalchemy.exc import IntegrityError
 
 log = logging.getLogger("gridhan.admin")
 
@@ -49,6 +50,11 @@ async def error_middleware(request: web.Request, handler: web.Handler) -> web.St
         return json_error(exc.status, exc.text or exc.reason)
     except json.JSONDecodeError as exc:
         return json_error(400, f"request body is not valid JSON: {exc}")
+    except IntegrityError:
+        # A concurrent change won the race (e.g. the device or group referred to was just deleted); the
+        # transaction was rolled back.
+        log.info("%s %s conflicted with a concurrent change", request.method, request.path)
+        return json_error(409, "the change conflicts with a concurrent change: nothing was applied")
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return json_error(500, "internal error: the request was not applied")
@@ -59,7 +65,7 @@ async def health(_request: web.Request) -> web.Response:
 
 
 def build_admin_app(ctx: AppContext, token: str) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, auth_middleware(token)], client_max_size=1024 * 1024)
+    app = web.Application(middlewares=[error_middleware, auth_middleware(token)], client_max_size=MAX_BODY_BYTES)
     app[CONTEXT] = ctx
     app.router.add_get(f"{API}/health", health)
     from gridhan.server.admin import routes

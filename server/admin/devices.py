@@ -12,10 +12,11 @@ state), and a change to a self-signed certificate rebuilds the TLS context of th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from aiohttp import web
-
 from gridhan.certs.identity import der_of, is_self_signed, lfdi_of
 from gridhan.schemas.identifiers import sfdi_from_lfdi
 from gridhan.schemas.sep2 import DeviceInformation, DeviceStatus, PowerStatus
@@ -45,29 +46,35 @@ from gridhan.server.store.repo import Conflict, Page
 from gridhan.server.store.tables import EndDeviceRow
 
 #: Members of the body that creates a device (``POST /devices`` and ``POST /aggregators``).
-CREATE_MEMBERS: dict[str, Member] = {
-    "lfdi": Member(lfdi),
-    "certificate": Member(certificate_pem),
-    "pin": Member(pin, nullable=True),
-    "groups": Member(identifier_list),
-    "aggregator_id": Member(identifier, nullable=True),
-    "is_aggregator": Member(boolean),
-    "label": Member(string(64), nullable=True),
-    "device_category": Member(hex_string(8), nullable=True),
-    "enabled": Member(boolean),
-    "post_rate": Member(integer(1), nullable=True),
-}
+CREATE_MEMBERS: Mapping[str, Member] = MappingProxyType(
+    {
+        "lfdi": Member(lfdi),
+        "certificate": Member(certificate_pem),
+        "pin": Member(pin, nullable=True),
+        "groups": Member(identifier_list),
+        "aggregator_id": Member(identifier, nullable=True),
+        "is_aggregator": Member(boolean),
+        "label": Member(string(64), nullable=True),
+        "device_category": Member(hex_string(8), nullable=True),
+        "enabled": Member(boolean),
+        "post_rate": Member(integer(1), nullable=True),
+    }
+)
 #: Members ``PATCH /devices/{id}`` may change.
-PATCH_MEMBERS: dict[str, Member] = {
-    name: CREATE_MEMBERS[name]
-    for name in ("label", "pin", "enabled", "post_rate", "device_category", "aggregator_id", "groups")
-}
+PATCH_MEMBERS: Mapping[str, Member] = MappingProxyType(
+    {
+        name: CREATE_MEMBERS[name]
+        for name in ("label", "pin", "enabled", "post_rate", "device_category", "aggregator_id", "groups")
+    }
+)
 #: ``records/{kind}`` -> the resource class whose documents the device PUT (kept under its XML name).
-RECORD_KINDS: dict[str, type[XmlResource]] = {
-    "device-information": DeviceInformation,
-    "device-status": DeviceStatus,
-    "power-status": PowerStatus,
-}
+RECORD_KINDS: Mapping[str, type[XmlResource]] = MappingProxyType(
+    {
+        "device-information": DeviceInformation,
+        "device-status": DeviceStatus,
+        "power-status": PowerStatus,
+    }
+)
 
 
 def _reference_error(exc: LookupError | ValueError) -> web.HTTPBadRequest:
@@ -109,7 +116,15 @@ async def create(request: web.Request, *, aggregator: bool) -> web.Response:
     now = ctx.now()
     fields: dict[str, Any] = {
         name: body[name]
-        for name in ("aggregator_id", "is_aggregator", "label", "device_category", "enabled", "post_rate", "pin")
+        for name in (
+            "aggregator_id",
+            "is_aggregator",
+            "label",
+            "device_category",
+            "enabled",
+            "post_rate",
+            "pin",
+        )
         if name in body and body[name] is not None
     }
     if "certificate" in body:
@@ -130,7 +145,9 @@ async def create(request: web.Request, *, aggregator: bool) -> web.Response:
     if row.self_signed:
         await ctx.trust_changed()
     return web.json_response(
-        await one_device_json(ctx, row), status=201, headers={"Location": device_location(row.id)}  # type: ignore[arg-type]
+        await one_device_json(ctx, row),
+        status=201,
+        headers={"Location": device_location(row.id)},  # type: ignore[arg-type]
     )
 
 
@@ -241,12 +258,14 @@ async def get_records(request: web.Request) -> web.Response:
     offset, limit = page_params(request)
     latest = await ctx.store.latest_record(device_id, cls.XML_NAME)
     history = await ctx.store.record_history(device_id, cls.XML_NAME, offset, limit)
-    return web.json_response({
-        "kind": cls.XML_NAME,
-        "current": None if latest is None else record_json(latest, cls)["document"],
-        "total": history.total,
-        "history": [record_json(r, cls) for r in history.rows],
-    })
+    return web.json_response(
+        {
+            "kind": cls.XML_NAME,
+            "current": None if latest is None else record_json(latest, cls)["document"],
+            "total": history.total,
+            "history": [record_json(r, cls) for r in history.rows],
+        }
+    )
 
 
 async def get_log_events(request: web.Request) -> web.Response:

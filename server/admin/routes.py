@@ -1,26 +1,13 @@
-"""Admin routes (placeholder until the full API lands): device pre-registration by LFDI."""
+"""Registers the admin API's routes, one module per subject; :mod:`gridhan.server.admin.openapi` describes
+them all (``GET /api/v1/openapi.json``) and ``tests/test_openapi.py`` keeps the two in step."""
 
 from __future__ import annotations
 
 from aiohttp import web
-
-from gridhan.schemas.identifiers import normalize_lfdi, sfdi_from_lfdi
-from gridhan.server.context import CONTEXT
-
-API = "/api/v1"
-
-
-async def create_device(request: web.Request) -> web.Response:
-    ctx = request.app[CONTEXT]
-    body = await request.json()
-    lfdi = normalize_lfdi(body["lfdi"])
-    row = await ctx.store.create_device(lfdi=lfdi, sfdi=sfdi_from_lfdi(lfdi), changed_time=ctx.now(),
-                                        is_aggregator=body.get("aggregator", False),
-                                        aggregator_id=body.get("aggregator_id"), pin=body.get("pin"),
-                                        registered_time=ctx.now() if body.get("pin") is not None else None)
-    ctx.identities.invalidate(lfdi)
-    return web.json_response({"id": row.id, "lfdi": row.lfdi}, status=201)
+from gridhan.server.admin import aggregators, devices, groups, openapi, settings
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_post(f"{API}/devices", create_device)
+    """Add every admin route to ``app`` (the health route is added by :func:`build_admin_app`)."""
+    for module in (devices, aggregators, groups, settings, openapi):
+        module.setup(app)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-
 from gridhan.certs.identity import load_certificate
 from gridhan.schemas.identifiers import is_valid_pin, normalize_lfdi, pin_with_check_digit
 
@@ -50,7 +49,8 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         data = await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise web.HTTPRequestEntityTooLarge(
-            max_size=MAX_BODY_BYTES, actual_size=request.content_length or MAX_BODY_BYTES + 1,
+            max_size=MAX_BODY_BYTES,
+            actual_size=request.content_length or MAX_BODY_BYTES + 1,
             text=f"request body is larger than {MAX_BODY_BYTES} bytes",
         ) from None
     if not data.strip():
@@ -202,9 +202,9 @@ def pin(name: str, value: Any) -> int:
     number = integer(0, 999_999)(name, value)
     if not is_valid_pin(number):
         raise bad_request(
-            f"{name}: {number} is not a valid Registration PIN: the last digit is a check digit, the digit that "
-            f"makes the sum of all the digits a multiple of 10 (for the digits {number // 10} the PIN is "
-            f"{pin_with_check_digit(number // 10)})"
+            f"{name}: {number} is not a valid Registration PIN: the last digit is a check digit, the digit "
+            f"that makes the sum of all the digits a multiple of 10 (for the digits {number // 10} the PIN "
+            f"is {pin_with_check_digit(number // 10)})"
         )
     return number
 

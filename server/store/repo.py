@@ -13,10 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
 from gridhan.server.store.db import create_engine, migrate
 from gridhan.server.store.tables import (
     DeviceGroupRow,
@@ -26,6 +22,9 @@ from gridhan.server.store.tables import (
     LogEventRow,
     ServerSettingRow,
 )
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 class Conflict(Exception):
@@ -93,12 +92,17 @@ class Store:
             result = await s.execute(delete(EndDeviceRow).where(EndDeviceRow.id == device_id))
             return result.rowcount > 0
 
-    async def devices_in_scope(self, scope_ids: Iterable[int] | None, start: int, limit: int) -> Page:
-        """EndDevices ordered as clause 8.5.2 says (changedTime descending, SFDI, then href ascending).
+    async def devices_in_scope(
+        self, scope_ids: Iterable[int] | None, start: int, limit: int, first_id: int | None = None
+    ) -> Page:
+        """EndDevices ordered as clause 8.5.2 says (changedTime descending, SFDI, then href ascending),
+        except that ``first_id`` (an aggregator's own EndDevice) comes first, as CSIP-AUS asks.
 
         ``scope_ids`` None: every device (the operator); otherwise only those ids.
         """
-        order = (EndDeviceRow.changed_time.desc(), EndDeviceRow.sfdi, EndDeviceRow.id)
+        order = [EndDeviceRow.changed_time.desc(), EndDeviceRow.sfdi, EndDeviceRow.id]
+        if first_id is not None:
+            order.insert(0, case((EndDeviceRow.id == first_id, 0), else_=1))
         async with self.session() as s:
             query = select(EndDeviceRow)
             count = select(func.count()).select_from(EndDeviceRow)
@@ -144,7 +148,12 @@ class Store:
             return [aggregator_id, *result.scalars().all()]
 
     async def list_devices(
-        self, *, start: int = 0, limit: int = 100, aggregator_id: int | None = None, group_id: int | None = None,
+        self,
+        *,
+        start: int = 0,
+        limit: int = 100,
+        aggregator_id: int | None = None,
+        group_id: int | None = None,
         aggregators_only: bool = False,
     ) -> Page:
         """Admin listing, newest id first, with optional filters."""
@@ -211,8 +220,10 @@ class Store:
         async with self.session() as s:
             total = (await s.execute(select(func.count()).select_from(DeviceGroupRow))).scalar_one()
             rows = (
-                await s.execute(select(DeviceGroupRow).order_by(DeviceGroupRow.id).offset(start).limit(limit))
-            ).scalars().all()
+                (await s.execute(select(DeviceGroupRow).order_by(DeviceGroupRow.id).offset(start).limit(limit)))
+                .scalars()
+                .all()
+            )
         return Page(total, rows)
 
     async def groups_of_device(self, device_id: int, start: int = 0, limit: int | None = None) -> Page:
@@ -262,18 +273,18 @@ class Store:
     async def group_ids_of_device(self, device_id: int) -> list[int]:
         async with self.session() as s:
             result = await s.execute(
-                select(GroupMemberRow.group_id).where(GroupMemberRow.device_id == device_id).order_by(
-                    GroupMemberRow.group_id
-                )
+                select(GroupMemberRow.group_id)
+                .where(GroupMemberRow.device_id == device_id)
+                .order_by(GroupMemberRow.group_id)
             )
             return list(result.scalars().all())
 
     async def group_member_ids(self, group_id: int) -> list[int]:
         async with self.session() as s:
             result = await s.execute(
-                select(GroupMemberRow.device_id).where(GroupMemberRow.group_id == group_id).order_by(
-                    GroupMemberRow.device_id
-                )
+                select(GroupMemberRow.device_id)
+                .where(GroupMemberRow.group_id == group_id)
+                .order_by(GroupMemberRow.device_id)
             )
             return list(result.scalars().all())
 
@@ -298,10 +309,18 @@ class Store:
             where = (DeviceRecordRow.device_id == device_id, DeviceRecordRow.kind == kind)
             total = (await s.execute(select(func.count()).select_from(DeviceRecordRow).where(*where))).scalar_one()
             rows = (
-                await s.execute(
-                    select(DeviceRecordRow).where(*where).order_by(DeviceRecordRow.id.desc()).offset(start).limit(limit)
+                (
+                    await s.execute(
+                        select(DeviceRecordRow)
+                        .where(*where)
+                        .order_by(DeviceRecordRow.id.desc())
+                        .offset(start)
+                        .limit(limit)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         return Page(total, rows)
 
     # -- log events ------------------------------------------------------------------------------
@@ -318,15 +337,20 @@ class Store:
             where = LogEventRow.device_id == device_id
             total = (await s.execute(select(func.count()).select_from(LogEventRow).where(where))).scalar_one()
             rows = (
-                await s.execute(
-                    select(LogEventRow)
-                    .where(where)
-                    .order_by(LogEventRow.created_date_time.desc(), LogEventRow.log_event_id.desc(),
-                              LogEventRow.id.desc())
-                    .offset(start)
-                    .limit(limit)
+                (
+                    await s.execute(
+                        select(LogEventRow)
+                        .where(where)
+                        .order_by(
+                            LogEventRow.created_date_time.desc(), LogEventRow.log_event_id.desc(), LogEventRow.id.desc()
+                        )
+                        .offset(start)
+                        .limit(limit)
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
         return Page(total, rows)
 
     async def log_event(self, device_id: int, event_id: int) -> LogEventRow | None:
@@ -418,9 +442,7 @@ class Store:
                 setattr(row, key, value)
         return row
 
-    async def delete_device_releasing(
-        self, device_id: int, changed_time: int
-    ) -> tuple[EndDeviceRow, list[str]] | None:
+    async def delete_device_releasing(self, device_id: int, changed_time: int) -> tuple[EndDeviceRow, list[str]] | None:
         """Delete an EndDevice (its records, log events and memberships go with it); the devices an
         aggregator managed are released (``aggregator_id`` NULL, ``changed_time`` set), not deleted.
         Returns the deleted row and the LFDIs of the released devices; None when there was no such
@@ -467,12 +489,16 @@ class Store:
             if aggregators:
                 raise ValueError(f"device {aggregators[0]} is an aggregator: it is not managed by another one")
             released = (
-                await s.execute(
-                    select(EndDeviceRow).where(
-                        EndDeviceRow.aggregator_id == aggregator_id, EndDeviceRow.id.not_in(wanted)
+                (
+                    await s.execute(
+                        select(EndDeviceRow).where(
+                            EndDeviceRow.aggregator_id == aggregator_id, EndDeviceRow.id.not_in(wanted)
+                        )
                     )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             changed: list[str] = []
             for row in released:
                 row.aggregator_id = None
@@ -526,9 +552,7 @@ class Store:
             group = await s.get(DeviceGroupRow, group_id)
             if group is None:
                 return None
-            known = set(
-                (await s.execute(select(EndDeviceRow.id).where(EndDeviceRow.id.in_(wanted)))).scalars().all()
-            )
+            known = set((await s.execute(select(EndDeviceRow.id).where(EndDeviceRow.id.in_(wanted)))).scalars().all())
             missing = [d for d in wanted if d not in known]
             if missing:
                 raise KeyError(f"no device with id {missing[0]}")

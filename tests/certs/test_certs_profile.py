@@ -173,9 +173,7 @@ def test_profile_violations_are_refused() -> None:
             public_key=ec.generate_private_key(ec.SECP384R1()).public_key(),
         )
     with pytest.raises(ValueError, match="policy"):
-        create_device_certificate(
-            mica, hw_type_oid=profile.DEVELOPMENT_HW_TYPE, serial_number="x", policies=[]
-        )
+        create_device_certificate(mica, hw_type_oid=profile.DEVELOPMENT_HW_TYPE, serial_number="x", policies=[])
     with pytest.raises(ValueError, match="CA"):
         device = create_device_certificate(
             mica, hw_type_oid=profile.DEVELOPMENT_HW_TYPE, serial_number="x", policies=[profile.POLICY_TEST]

@@ -181,9 +181,7 @@ def test_seclevel_0_is_appended_when_openssl_3_2_semantics_demand_it(monkeypatch
         hello = conn.bio_read(65536)
         offset = 43 + 1 + hello[43]
         length = int.from_bytes(hello[offset : offset + 2], "big")
-        return frozenset(
-            int.from_bytes(hello[i : i + 2], "big") for i in range(offset + 2, offset + 2 + length, 2)
-        )
+        return frozenset(int.from_bytes(hello[i : i + 2], "big") for i in range(offset + 2, offset + 2 + length, 2))
 
     assert bundled_probe(CCM8) == frozenset()  # the 3.2+ behaviour itself
     monkeypatch.setattr(tls, "_offered_suite_ids", bundled_probe)
