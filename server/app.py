@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
-from gridhan.certs.identity import lfdi_of, load_certificate
+
+from gridhan.certs.identity import load_certificate
 from gridhan.certs.tls import server_context
 from gridhan.schemas.clock import Clock, SystemClock
 from gridhan.schemas.xsd import SchemaValidator
@@ -21,6 +22,7 @@ from gridhan.server.admin.app import build_admin_app
 from gridhan.server.context import AppContext, RuntimeSettings
 from gridhan.server.identity import IdentityRegistry
 from gridhan.server.sep2.app import build_sep2_app
+from gridhan.server.sep2.edev import self_device_information
 from gridhan.server.settings import Settings
 from gridhan.server.store.repo import Store
 from gridhan.server.tls import TlsContextHolder, TlsGateSite
@@ -94,7 +96,9 @@ class GridhanServer:
                 store=store,
                 identities=IdentityRegistry(store),
                 runtime=runtime,
-                server_lfdi=lfdi_of(load_certificate(files.cert)),
+                self_information=self_device_information(
+                    load_certificate(files.cert), settings.manufacturer_pen, int(self.clock.now())
+                ),
                 validator=SchemaValidator(settings.schema_path, settings.schema_sha256)
                 if settings.schema_path
                 else None,

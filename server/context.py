@@ -7,7 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+
 from gridhan.schemas.clock import Clock
+from gridhan.schemas.sep2 import DeviceInformation
 from gridhan.schemas.xsd import SchemaValidator
 from gridhan.server.identity import IdentityRegistry
 from gridhan.server.settings import Settings
@@ -67,8 +69,8 @@ class AppContext:
     store: Store
     identities: IdentityRegistry
     runtime: RuntimeSettings
-    #: LFDI of the server's own certificate (SelfDevice), when it has one.
-    server_lfdi: str | None = None
+    #: The server's own DeviceInformation (SelfDevice), when it has a certificate.
+    self_information: DeviceInformation | None = None
     #: The official schema, when the utility configured ``schema_path``: request bodies are validated
     #: against it before they are read, and responses are checked (violations are logged).
     validator: SchemaValidator | None = None

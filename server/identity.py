@@ -16,6 +16,7 @@ from urllib.parse import unquote
 from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+
 from gridhan.certs.identity import is_self_signed, lfdi_of
 from gridhan.schemas.identifiers import sfdi_from_lfdi
 from gridhan.server.store.repo import Store

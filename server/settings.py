@@ -64,6 +64,7 @@ class Settings:
         None, "official schema (sep.xsd, csipaus-core.xsd) to validate request bodies against"
     )
     schema_sha256: str = setting("", "expected SHA-256 of schema_path (refuses to start on a mismatch)")
+    manufacturer_pen: int = setting(0, "IANA private enterprise number the server reports as its mfID (SelfDevice)")
     log_level: str = setting("INFO", "DEBUG, INFO, WARNING or ERROR")
     log_format: str = setting("text", "text, or json (one object per line)")
 

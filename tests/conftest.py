@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from sep_client import AdminClient, SepClient
+
 from gridhan.certs.pki import DevelopmentPki
 from gridhan.schemas.xsd import SchemaValidator
 from gridhan.server.app import GridhanServer
 from gridhan.server.settings import Settings
-from sep_client import AdminClient, SepClient
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SCHEMAS = Path(os.environ.get("GRIDHAN_SHARED_SCHEMAS", ROOT.parent / "shared" / "schemas"))

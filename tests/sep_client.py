@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+
 from gridhan.certs.identity import lfdi_of, load_certificate
 from gridhan.certs.pki import DevelopmentPki
 from gridhan.certs.tls import client_context

@@ -12,6 +12,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sep_client import AdminClient, SepClient
+from test_openapi import DocumentedAdmin
+
 from gridhan.certs.identity import lfdi_of, load_certificate
 from gridhan.certs.pki import DevelopmentPki
 from gridhan.schemas.clock import ManualClock
@@ -24,8 +27,6 @@ from gridhan.schemas.sep2 import (
     LogEvent,
 )
 from gridhan.server.app import GridhanServer
-from sep_client import AdminClient, SepClient
-from test_openapi import DocumentedAdmin
 
 LFDI_A = "0123456789abcdef0123456789abcdef01234567"
 LFDI_B = "B" * 40

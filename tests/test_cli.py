@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import register
+
 from gridhan.cli.main import parser
 from gridhan.schemas.sep2 import DeviceCapability, EndDeviceList
 from gridhan.schemas.xmlcodec import decode
-from helpers import register
 
 GRIDHAN = [sys.executable, "-m", "gridhan.cli.main"]
 

@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from gridhan.schemas.identifiers import (
     check_digit,
     format_sfdi,
@@ -17,8 +20,6 @@ from gridhan.schemas.identifiers import (
     sfdi_from_lfdi,
 )
 from gridhan.schemas.timekeeping import zone_fields
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def test_sfdi_vector_from_the_standard():

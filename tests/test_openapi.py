@@ -10,12 +10,13 @@ from typing import Any, cast
 import aiohttp
 import jsonschema
 import pytest
+from sep_client import AdminClient, operator_ssl
+
 from gridhan.certs.pki import DevelopmentPki
 from gridhan.server.admin.app import build_admin_app
 from gridhan.server.admin.openapi import document
 from gridhan.server.app import GridhanServer
 from gridhan.server.context import AppContext
-from sep_client import AdminClient, operator_ssl
 
 API = "/api/v1"
 METHODS = ("get", "put", "post", "delete", "patch")

@@ -6,6 +6,9 @@ device's resource answers exactly like one that does not exist."""
 from __future__ import annotations
 
 import pytest
+from helpers import register
+from sep_client import AdminClient, SepClient
+
 from gridhan.schemas.identifiers import sfdi_from_lfdi
 from gridhan.schemas.sep2 import (
     DeviceCapability,
@@ -14,8 +17,6 @@ from gridhan.schemas.sep2 import (
     EndDeviceList,
     Time,
 )
-from helpers import register
-from sep_client import AdminClient, SepClient
 
 
 def device_information(lfdi: str) -> DeviceInformation:

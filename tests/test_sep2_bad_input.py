@@ -4,8 +4,9 @@ HTTP; hardened XML parsing)."""
 from __future__ import annotations
 
 import pytest
-from gridhan.schemas.sep2 import LogEvent, LogEventList
 from helpers import register
+
+from gridhan.schemas.sep2 import LogEvent, LogEventList
 
 NS = 'xmlns="urn:ieee:std:2030.5:ns"'
 GOOD = (

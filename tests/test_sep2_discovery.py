@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 
+from helpers import register
+
+from gridhan.certs.identity import lfdi_of, load_certificate
 from gridhan.schemas.clock import ManualClock
-from gridhan.schemas.identifiers import pin_with_check_digit
+from gridhan.schemas.identifiers import pin_with_check_digit, sfdi_from_lfdi
 from gridhan.schemas.sep2 import (
     DeviceCapability,
+    DeviceInformation,
     EndDevice,
     EndDeviceList,
     FunctionSetAssignmentsList,
@@ -15,7 +19,6 @@ from gridhan.schemas.sep2 import (
     SelfDevice,
     Time,
 )
-from helpers import register
 
 
 async def test_discovery_walk_from_dcap(server, admin, device):
@@ -48,7 +51,10 @@ async def test_discovery_walk_from_dcap(server, admin, device):
     assert (fsal.all, fsal.results) == (0, 0)
 
     sdev = (await dev.get("/sdev")).parse(SelfDevice)
-    assert sdev.lFDI == server.context.server_lfdi
+    server_lfdi = lfdi_of(load_certificate(server.settings.tls_cert))
+    assert sdev.lFDI == server_lfdi and sdev.sFDI == sfdi_from_lfdi(server_lfdi)
+    info = (await dev.get(sdev.DeviceInformationLink.href)).parse(DeviceInformation)
+    assert info.lFDI == server_lfdi and info.mfModel == "gridhan"
 
 
 async def test_group_membership_decides_function_set_assignments(server, admin, device):

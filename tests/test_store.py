@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
+
 from gridhan.schemas.identifiers import sfdi_from_lfdi
 from gridhan.server.store.repo import Conflict, Store
-from sqlmodel import SQLModel
 
 
 def lfdi(n: int) -> str:

@@ -12,10 +12,11 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
+from helpers import register
+
 from gridhan.certs.pki import DevelopmentPki
 from gridhan.certs.tls import client_context
 from gridhan.schemas.sep2 import DeviceCapability, EndDeviceList
-from helpers import register
 
 OPENSSL = shutil.which("openssl")
 

@@ -7,6 +7,10 @@ import dataclasses
 import inspect
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
+
 from gridhan.schemas import sep2
 from gridhan.schemas.identifiers import sfdi_from_lfdi
 from gridhan.schemas.xmlcodec import (
@@ -20,9 +24,6 @@ from gridhan.schemas.xmlcodec import (
     decode,
     encode,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from lxml import etree
 
 RESOURCE_CLASSES = [
     cls for _, cls in inspect.getmembers(sep2, inspect.isclass)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from aiohttp import web
+
 from gridhan.server.admin.devices import create, device_or_404, page_json
 from gridhan.server.admin.serialize import API
 from gridhan.server.admin.validation import (

@@ -11,9 +11,10 @@ import json
 import logging
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+
 from gridhan.server.admin.validation import MAX_BODY_BYTES
 from gridhan.server.context import CONTEXT, AppContext
-from sqlalchemy.exc import IntegrityError
 
 log = logging.getLogger("gridhan.admin")
 

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any
 
 from aiohttp import web
+
 from gridhan.certs.identity import der_of, is_self_signed, lfdi_of
 from gridhan.schemas.identifiers import sfdi_from_lfdi
 from gridhan.schemas.sep2 import DeviceInformation, DeviceStatus, PowerStatus

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from aiohttp import web
+
 from gridhan.server.admin.serialize import API, group_json, group_location
 from gridhan.server.admin.validation import (
     Member,

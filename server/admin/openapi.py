@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+
 from gridhan.server.admin.serialize import API
 from gridhan.server.context import POLLED_RESOURCES
 

@@ -4,6 +4,7 @@ them all (``GET /api/v1/openapi.json``) and ``tests/test_openapi.py`` keeps the 
 from __future__ import annotations
 
 from aiohttp import web
+
 from gridhan.server.admin import aggregators, devices, groups, openapi, settings
 
 

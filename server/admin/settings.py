@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from aiohttp import web
+
 from gridhan.server.admin.serialize import API
 from gridhan.server.admin.validation import (
     Member,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+
 from gridhan.certs.identity import load_certificate
 from gridhan.schemas.identifiers import is_valid_pin, normalize_lfdi, pin_with_check_digit
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
+
 from gridhan.server.context import CONTEXT, AppContext
 from gridhan.server.identity import ProxyTrust, identity_middleware
 from gridhan.server.sep2 import dcap, edev, fsa, log, tm

@@ -7,6 +7,7 @@ through :class:`~gridhan.server.sep2.registry.FunctionSets`.
 from __future__ import annotations
 
 from aiohttp import web
+
 from gridhan.schemas.sep2 import DeviceCapability
 from gridhan.server.context import CONTEXT
 from gridhan.server.sep2.http import xml_response

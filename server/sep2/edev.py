@@ -11,9 +11,15 @@ keeps about itself on the server: DeviceInformation, DeviceStatus, PowerStatus (
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.metadata
+import platform
 from typing import Any
 
 from aiohttp import web
+from cryptography import x509
+
+from gridhan.certs.identity import lfdi_of
 from gridhan.schemas.identifiers import format_sfdi, sfdi_from_lfdi
 from gridhan.schemas.sep2 import (
     DeviceInformation,
@@ -205,19 +211,52 @@ def _document_handlers(suffix: str, cls: type[XmlResource]) -> tuple[Any, Any]:
     return get_document, put_document
 
 
+def self_device_information(cert: x509.Certificate, mf_id: int, started: int) -> DeviceInformation:
+    """The server's own DeviceInformation (reached from SelfDevice, clause 8.5): its identity comes from
+    its certificate, its software from this installation."""
+    return DeviceInformation(
+        lFDI=lfdi_of(cert),
+        mfDate=int(cert.not_valid_before_utc.timestamp()),
+        mfHwVer=platform.machine()[:32] or "unknown",
+        mfID=mf_id,
+        mfModel="gridhan",
+        mfSerNum=f"{cert.serial_number:X}"[-32:],
+        primaryPower=1,
+        secondaryPower=0,
+        swActTime=started,
+        swVer=_version()[:32],
+    )
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("gridhan")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 async def get_self_device(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
-    if ctx.server_lfdi is None:
+    info = ctx.self_information
+    if info is None:
         raise web.HTTPNotFound(text="this server has no SelfDevice")
     return xml_response(
         SelfDevice(
             href=SELF_PATH,
             subscribable=0,
-            lFDI=ctx.server_lfdi,
-            sFDI=sfdi_from_lfdi(ctx.server_lfdi),
+            DeviceInformationLink=Link(href=f"{SELF_PATH}/di"),
+            lFDI=info.lFDI,
+            sFDI=sfdi_from_lfdi(info.lFDI),
             pollRate=ctx.runtime.poll_rates["SelfDevice"],
         )
     )
+
+
+async def get_self_information(request: web.Request) -> web.Response:
+    info = request.app[CONTEXT].self_information
+    if info is None:
+        raise web.HTTPNotFound(text="this server has no SelfDevice")
+    return xml_response(dataclasses.replace(info, href=f"{SELF_PATH}/di"))
 
 
 async def _dcap_links(request: web.Request, who: Principal) -> dict[str, Any]:
@@ -228,7 +267,7 @@ async def _dcap_links(request: web.Request, who: Principal) -> dict[str, Any]:
     else:
         count = 1
     links: dict[str, Any] = {"EndDeviceListLink": ListLink(href=LIST_PATH, all=count)}
-    if request.app[CONTEXT].server_lfdi is not None:
+    if request.app[CONTEXT].self_information is not None:
         links["SelfDeviceLink"] = Link(href=SELF_PATH)
     return links
 
@@ -245,5 +284,6 @@ def setup(app: web.Application, fs: FunctionSets) -> None:
         r.add_get(f"{LIST_PATH}/{{edev}}/{suffix}", get_doc, allow_head=True)
         r.add_put(f"{LIST_PATH}/{{edev}}/{suffix}", put_doc)
     r.add_get(SELF_PATH, get_self_device, allow_head=True)
+    r.add_get(SELF_PATH + "/di", get_self_information, allow_head=True)
     fs.dcap_links.append(_dcap_links)
     fs.names += ["EndDevice", "Registration", "DeviceInformation", "DeviceStatus", "PowerStatus", "SelfDevice"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+
 from gridhan.schemas.sep2 import FunctionSetAssignments, FunctionSetAssignmentsList
 from gridhan.server.context import CONTEXT
 from gridhan.server.identity import Principal

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from aiohttp import web
+
 from gridhan.schemas.sep2 import CONTENT_TYPE
 from gridhan.schemas.xmlcodec import XmlDecodeError, XmlResource, encode, from_element, parse_document
 from gridhan.server.context import CONTEXT

@@ -4,6 +4,7 @@ LogEventList; the device and the utility read them back."""
 from __future__ import annotations
 
 from aiohttp import web
+
 from gridhan.schemas.sep2 import LogEvent, LogEventList
 from gridhan.server.context import CONTEXT
 from gridhan.server.sep2.edev import device_href

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
 from gridhan.server.identity import Principal
 from gridhan.server.store.tables import DeviceGroupRow
 

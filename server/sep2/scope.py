@@ -4,6 +4,7 @@ filtering). A resource outside the caller's scope answers exactly like one that 
 from __future__ import annotations
 
 from aiohttp import web
+
 from gridhan.server.context import CONTEXT
 from gridhan.server.identity import PRINCIPAL, Principal
 from gridhan.server.store.tables import EndDeviceRow

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
+
 from gridhan.schemas.sep2 import Link, Time
 from gridhan.schemas.timekeeping import zone_fields
 from gridhan.server.context import CONTEXT

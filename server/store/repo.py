@@ -13,6 +13,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
 from gridhan.server.store.db import create_engine, migrate
 from gridhan.server.store.tables import (
     DeviceGroupRow,
@@ -22,9 +26,6 @@ from gridhan.server.store.tables import (
     LogEventRow,
     ServerSettingRow,
 )
-from sqlalchemy import case, delete, func, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 class Conflict(Exception):

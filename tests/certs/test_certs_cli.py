@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from gridhan.certs.identity import der_of, hardware_module_name, load_certificate, load_certificates
 from gridhan.certs.pki import DevelopmentPki
 from gridhan.cli import certs_cmd

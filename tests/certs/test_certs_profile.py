@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
+
 from gridhan.certs import profile
 from gridhan.certs.identity import hardware_module_name, load_certificates, policies_of
 from gridhan.certs.pki import (

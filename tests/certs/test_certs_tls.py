@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
 from gridhan.certs import tls
 from gridhan.certs.identity import der_of, lfdi_of, load_certificate
 from gridhan.certs.pki import DevelopmentPki

@@ -1,8 +1,9 @@
 """Alembic environment: runs on the connection :func:`gridhan.server.store.db.migrate` hands over."""
 
 from alembic import context
-from gridhan.server.store import tables  # noqa: F401  (registers the tables in the metadata)
 from sqlmodel import SQLModel
+
+from gridhan.server.store import tables  # noqa: F401  (registers the tables in the metadata)
 
 connection = context.config.attributes.get("connection")
 if connection is None:
