@@ -146,7 +146,9 @@ class GridhanServer:
                 require_client_cert=False,
             )
             admin_runner = web.AppRunner(
-                build_admin_app(ctx, admin_token(settings)), access_log_format=ACCESS_LOG_FORMAT, handle_signals=False
+                build_admin_app(ctx, admin_token(settings), frozenset(settings.operator_lfdis)),
+                access_log_format=ACCESS_LOG_FORMAT,
+                handle_signals=False,
             )
             await admin_runner.setup()
             self._runners.append(admin_runner)

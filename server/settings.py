@@ -52,6 +52,9 @@ class Settings:
     client_cert_header: str = setting(
         "X-Forwarded-Client-Cert", "header carrying the URL-escaped PEM client certificate (proxy mode)"
     )
+    operator_lfdis: tuple[str, ...] = setting(
+        (), "LFDIs of operator certificates the admin API accepts instead of the token"
+    )
     admin_token: str = setting("", "operator bearer token; empty: generated once into data_dir/admin-token")
     max_body_bytes: int = setting(65536, "largest request body accepted, in bytes (413 above)")
     max_page_size: int = setting(100, "largest page a list returns, whatever l asks for")
@@ -67,6 +70,9 @@ class Settings:
     manufacturer_pen: int = setting(0, "IANA private enterprise number the server reports as its mfID (SelfDevice)")
     log_level: str = setting("INFO", "DEBUG, INFO, WARNING or ERROR")
     log_format: str = setting("text", "text, or json (one object per line)")
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "operator_lfdis", tuple(v.strip().upper() for v in self.operator_lfdis))
 
     @property
     def effective_database_url(self) -> str:

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_SCHEMAS = Path(os.environ.get("GRIDHAN_SHARED_SCHEMAS", ROOT.parent / "shared" / "schemas"))
 POSTGRES_URL = os.environ.get("GRIDHAN_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
-DEVICES = ("dev1", "dev2", "dev3", "agg1", "unreg1")
+DEVICES = ("dev1", "dev2", "dev3", "agg1", "unreg1", "operator1")
 SELF_SIGNED = ("selfsigned1",)
 
 

@@ -482,3 +482,30 @@ async def test_settings_survive_a_restart(
         True,
         45,
     )
+
+
+async def test_operator_certificate_instead_of_token(make_server, pki):
+    """An operator certificate listed in ``operator_lfdis`` is accepted instead of the token; another
+    valid certificate is not."""
+    import aiohttp
+
+    from gridhan.certs.identity import lfdi_of, load_certificate
+    from gridhan.certs.tls import client_context
+
+    operator = lfdi_of(load_certificate(pki.device_cert_path("operator1")))
+    server = await make_server(operator_lfdis=(operator.lower(),))
+    ciphers = ("ECDHE-ECDSA-AES128-GCM-SHA256",)
+    for name, expected in (("operator1", 200), ("dev1", 401)):
+        ctx = client_context(
+            pki.device_cert_path(name),
+            pki.device_key_path(name),
+            trust_anchors=[pki.trust_anchor_path],
+            ciphers=ciphers,
+        )
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(server.admin_url + "/api/v1/devices", ssl=ctx) as resp,
+        ):
+            assert resp.status == expected, name
+            if expected == 401:
+                assert "operator certificate" in (await resp.json())["error"]

@@ -1,4 +1,5 @@
-"""The utility's admin API: JSON over HTTPS on its own port, authenticated by the operator token.
+"""The utility's admin API: JSON over HTTPS on its own port, authenticated by the operator token or by
+an operator certificate (one whose LFDI is listed in the ``operator_lfdis`` setting).
 
 Routes live in one module per subject (devices, aggregators, groups, settings); the OpenAPI document
 of :mod:`gridhan.server.admin.openapi` describes them all and a test keeps the two in step.
@@ -13,8 +14,10 @@ import logging
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from gridhan.certs.identity import lfdi_of
 from gridhan.server.admin.validation import MAX_BODY_BYTES
 from gridhan.server.context import CONTEXT, AppContext
+from gridhan.server.tls import peer_certificate_der
 
 log = logging.getLogger("gridhan.admin")
 
@@ -25,7 +28,8 @@ def json_error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def auth_middleware(token: str) -> web.Middleware:
+def auth_middleware(token: str, operator_lfdis: frozenset[str] = frozenset()) -> web.Middleware:
+    """Admit the operator: the bearer token, or a TLS client certificate of a listed operator LFDI."""
     expected = f"Bearer {token}".encode()
 
     @web.middleware
@@ -33,9 +37,16 @@ def auth_middleware(token: str) -> web.Middleware:
         if request.path in (f"{API}/health", f"{API}/openapi.json"):
             return await handler(request)
         given = request.headers.get("Authorization", "").encode()
-        if not hmac.compare_digest(given, expected):
-            return json_error(401, "operator token required: Authorization: Bearer <token>")
-        return await handler(request)
+        if given and hmac.compare_digest(given, expected):
+            return await handler(request)
+        der = peer_certificate_der(request)
+        if der and operator_lfdis and lfdi_of(der) in operator_lfdis:
+            return await handler(request)
+        if given:
+            log.warning("admin request from %s refused: wrong operator token", request.remote)
+        return json_error(
+            401, "operator credential required: Authorization: Bearer <token>, or an operator certificate"
+        )
 
     return middleware
 
@@ -65,8 +76,11 @@ async def health(_request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def build_admin_app(ctx: AppContext, token: str) -> web.Application:
-    app = web.Application(middlewares=[error_middleware, auth_middleware(token)], client_max_size=MAX_BODY_BYTES)
+def build_admin_app(ctx: AppContext, token: str, operator_lfdis: frozenset[str] = frozenset()) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware, auth_middleware(token, operator_lfdis)],
+        client_max_size=MAX_BODY_BYTES,
+    )
     app[CONTEXT] = ctx
     app.router.add_get(f"{API}/health", health)
     from gridhan.server.admin import routes
