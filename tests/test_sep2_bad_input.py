@@ -121,3 +121,16 @@ async def test_bad_paging_parameters(server, admin, device):
         reply = await dev.get(f"/edev?{query}")
         assert reply.status == 400, query
         assert query.split("=")[0] + "=" in reply.text
+
+
+async def test_log_event_list_pages_by_time_with_a(server, admin, device):
+    """``a`` keeps the LogEvents created at or after that time; ordering is createdDateTime descending."""
+    dev = device("dev1")
+    device_id = await register(admin, dev)
+    for created in (100, 300, 200):
+        body = GOOD.replace("1700000000", str(created)).encode()
+        assert (await dev.post(f"/edev/{device_id}/lel", body)).status == 201
+    everything = (await dev.get(f"/edev/{device_id}/lel?l=10")).parse(LogEventList)
+    assert [e.createdDateTime for e in everything.LogEvent] == [300, 200, 100]
+    recent = (await dev.get(f"/edev/{device_id}/lel?a=200&l=10")).parse(LogEventList)
+    assert (recent.all, [e.createdDateTime for e in recent.LogEvent]) == (2, [300, 200])

@@ -82,7 +82,7 @@ async def get_list(request: web.Request) -> web.Response:
         return xml_response(EndDeviceList(href=LIST_PATH, all=0, results=0, subscribable=0, pollRate=poll))
     who = principal(request)
     first = who.device_id if who.kind == "aggregator" else None
-    result = await ctx.store.devices_in_scope(ids, page.start, page.limit, first_id=first)
+    result = await ctx.store.devices_in_scope(ids, page.start, page.limit, first_id=first, after=page.after)
     counts = await ctx.store.link_counts([r.id for r in result.rows])
     items = [render_end_device(r, counts[r.id]) for r in result.rows]
     return xml_response(

@@ -32,7 +32,7 @@ async def get_list(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     device = await device_in_scope(request)
     page = paging(request)
-    result = await ctx.store.log_events(device.id, page.start, page.limit)  # type: ignore[arg-type]
+    result = await ctx.store.log_events(device.id, page.start, page.limit, page.after)  # type: ignore[arg-type]
     base = f"{device_href(device.id)}/lel"  # type: ignore[arg-type]
     items = [render_log_event(r, f"{base}/{r.id}") for r in result.rows]
     return xml_response(LogEventList(href=base, all=result.total, results=len(items), subscribable=0, LogEvent=items))

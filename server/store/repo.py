@@ -94,12 +94,18 @@ class Store:
             return result.rowcount > 0
 
     async def devices_in_scope(
-        self, scope_ids: Iterable[int] | None, start: int, limit: int, first_id: int | None = None
+        self,
+        scope_ids: Iterable[int] | None,
+        start: int,
+        limit: int,
+        first_id: int | None = None,
+        after: int | None = None,
     ) -> Page:
         """EndDevices ordered as clause 8.5.2 says (changedTime descending, SFDI, then href ascending),
         except that ``first_id`` (an aggregator's own EndDevice) comes first, as CSIP-AUS asks.
 
-        ``scope_ids`` None: every device (the operator); otherwise only those ids.
+        ``scope_ids`` None: every device (the operator); otherwise only those ids. ``after`` (the ``a``
+        query parameter) keeps devices whose changedTime is at or after that time.
         """
         order = [EndDeviceRow.changed_time.desc(), EndDeviceRow.sfdi, EndDeviceRow.id]
         if first_id is not None:
@@ -111,6 +117,9 @@ class Store:
                 ids = list(scope_ids)
                 query = query.where(EndDeviceRow.id.in_(ids))
                 count = count.where(EndDeviceRow.id.in_(ids))
+            if after is not None:
+                query = query.where(EndDeviceRow.changed_time >= after)
+                count = count.where(EndDeviceRow.changed_time >= after)
             total = (await s.execute(count)).scalar_one()
             rows = (await s.execute(query.order_by(*order).offset(start).limit(limit))).scalars().all()
         return Page(total, rows)
@@ -332,26 +341,18 @@ class Store:
             s.add(row)
         return row
 
-    async def log_events(self, device_id: int, start: int, limit: int) -> Page:
-        """A device's LogEvents, newest createdDateTime first, then logEventID, then href descending."""
+    async def log_events(self, device_id: int, start: int, limit: int, after: int | None = None) -> Page:
+        """A device's LogEvents, newest createdDateTime first, then logEventID, then href descending;
+        ``after`` keeps those created at or after that time."""
+        conditions = [LogEventRow.device_id == device_id]
+        if after is not None:
+            conditions.append(LogEventRow.created_date_time >= after)
+        order = (LogEventRow.created_date_time.desc(), LogEventRow.log_event_id.desc(), LogEventRow.id.desc())
         async with self.session() as s:
-            where = LogEventRow.device_id == device_id
-            total = (await s.execute(select(func.count()).select_from(LogEventRow).where(where))).scalar_one()
-            rows = (
-                (
-                    await s.execute(
-                        select(LogEventRow)
-                        .where(where)
-                        .order_by(
-                            LogEventRow.created_date_time.desc(), LogEventRow.log_event_id.desc(), LogEventRow.id.desc()
-                        )
-                        .offset(start)
-                        .limit(limit)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            count = select(func.count()).select_from(LogEventRow).where(*conditions)
+            total = (await s.execute(count)).scalar_one()
+            query = select(LogEventRow).where(*conditions).order_by(*order).offset(start).limit(limit)
+            rows = (await s.execute(query)).scalars().all()
         return Page(total, rows)
 
     async def log_event(self, device_id: int, event_id: int) -> LogEventRow | None:
