@@ -20,32 +20,89 @@ DEFAULT_PATHS = "/dcap,/tm,/edev/{id}"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The benchmark's options (shared by ``gridhan bench`` and ``python -m bench.mtls_load``)."""
-    parser.add_argument("--connections", type=int, default=32, metavar="N",
-                        help="keep-alive mTLS connections, each with its own device certificate (default 32)")
-    parser.add_argument("--duration", type=float, default=5.0, metavar="S",
-                        help="seconds of load per target per round (default 5)")
-    parser.add_argument("--rounds", type=int, default=3, metavar="N",
-                        help="rounds; each loads both targets, in alternating order (default 3)")
-    parser.add_argument("--paths", default=DEFAULT_PATHS, metavar="P[,P...]",
-                        help="GET paths each connection cycles through; {id} is the connection's own "
-                        f"EndDevice id (default {DEFAULT_PATHS})")
-    parser.add_argument("--handshakes", type=int, default=200, metavar="N",
-                        help="fresh connections (full handshake + one GET) per target per round; 0 skips "
-                        "(default 200)")
-    parser.add_argument("--handshake-concurrency", type=int, default=4, metavar="N",
-                        help="fresh connections in flight at once (default 4)")
-    parser.add_argument("--handshake-path", default="/tm", metavar="P",
-                        help="the GET sent on each fresh connection (default /tm)")
-    parser.add_argument("--warmup", type=float, default=1.0, metavar="S",
-                        help="unmeasured load per target before the first round (default 1)")
-    parser.add_argument("--client", choices=("raw", "aiohttp"), default="raw",
-                        help="load client: a minimal selectors/ssl HTTP/1.1 client (default), or "
-                        "aiohttp.ClientSession (to compare clients)")
-    parser.add_argument("--server-log-level", default="WARNING", metavar="LEVEL",
-                        help="log level of both servers; INFO adds the access log (default WARNING)")
-    parser.add_argument("--profile", type=Path, default=None, metavar="FILE",
-                        help="run cProfile in the gridhan process during its measured phases, write the "
-                        "stats to FILE and print the hot spots (slows gridhan: ratios are then not valid)")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=32,
+        metavar="N",
+        help="keep-alive mTLS connections, each with its own device certificate (default 32)",
+    )
+    parser.add_argument(
+        "--duration", type=float, default=5.0, metavar="S", help="seconds of load per target per round (default 5)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        metavar="N",
+        help="rounds; each loads both targets, in alternating order (default 3)",
+    )
+    parser.add_argument(
+        "--paths",
+        default=DEFAULT_PATHS,
+        metavar="P[,P...]",
+        help="GET paths each connection cycles through; {id} is the connection's own "
+        f"EndDevice id (default {DEFAULT_PATHS})",
+    )
+    parser.add_argument(
+        "--handshakes",
+        type=int,
+        default=200,
+        metavar="N",
+        help="fresh connections (full handshake + one GET) per target per round; 0 skips (default 200)",
+    )
+    parser.add_argument(
+        "--handshake-concurrency",
+        type=int,
+        default=8,
+        metavar="N",
+        help="fresh connections in flight at once (default 8)",
+    )
+    parser.add_argument(
+        "--handshake-path", default="/tm", metavar="P", help="the GET sent on each fresh connection (default /tm)"
+    )
+    parser.add_argument(
+        "--warmup",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="unmeasured load per target before the first round (default 1)",
+    )
+    parser.add_argument(
+        "--client",
+        choices=("raw", "aiohttp"),
+        default="raw",
+        help="load client: a minimal selectors/ssl HTTP/1.1 client (default), or "
+        "aiohttp.ClientSession (to compare clients)",
+    )
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="do not pin the servers to one CPU and the load generator to another (pinning is done when "
+        "at least 2 CPUs are usable)",
+    )
+    parser.add_argument(
+        "--server-log-level",
+        default="WARNING",
+        metavar="LEVEL",
+        help="log level of both servers; INFO adds the access log (default WARNING)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="run cProfile in the gridhan process during its keep-alive phases, write the "
+        "stats to FILE and print the hot spots (slows gridhan: ratios are then not valid)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="sample both servers with py-spy (installed separately) during their keep-alive phases, write "
+        "the collapsed stacks to DIR and print where each spends its time",
+    )
     parser.add_argument("--json", type=Path, default=None, metavar="FILE", help="also write the results here")
 
 
@@ -70,7 +127,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         mtls_load = importlib.import_module("bench.mtls_load")
     except ImportError as exc:
-        print(f"gridhan bench: the benchmark needs a source checkout of gridhan (bench/ folder): {exc}",
-              file=sys.stderr)
+        print(
+            f"gridhan bench: the benchmark needs a source checkout of gridhan (bench/ folder): {exc}", file=sys.stderr
+        )
         return 1
     return mtls_load.run(args)
