@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aiohttp import web
+from cryptography import x509
 
 from gridhan.certs.identity import load_certificate
 from gridhan.certs.tls import server_context
@@ -68,6 +69,11 @@ def admin_token(settings: Settings) -> str:
     return token
 
 
+def subjects_of(certificates: list[bytes]) -> frozenset[bytes]:
+    """DER subject names of DER certificates."""
+    return frozenset(x509.load_der_x509_certificate(der).subject.public_bytes() for der in certificates)
+
+
 class GridhanServer:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
@@ -114,11 +120,15 @@ class GridhanServer:
                     ciphers=settings.ciphers,
                 )
 
-            self.tls = TlsContextHolder(build, await store.trusted_self_signed_certificates())
+            trusted = await store.trusted_self_signed_certificates()
+            self.tls = TlsContextHolder(build, trusted)
+            ctx.identities.self_signed_subjects = subjects_of(trusted)
 
             async def rebuild_tls() -> None:
                 assert self.tls is not None
-                self.tls.rebuild(await store.trusted_self_signed_certificates())
+                trusted = await store.trusted_self_signed_certificates()
+                self.tls.rebuild(trusted)
+                ctx.identities.self_signed_subjects = subjects_of(trusted)
 
             ctx.on_trust_change.append(rebuild_tls)
 

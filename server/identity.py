@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
@@ -54,18 +55,31 @@ class IdentityRegistry:
     def __init__(self, store: Store, capacity: int = 100_000) -> None:
         self._store = store
         self._capacity = capacity
-        self._cache: OrderedDict[str, DeviceIdentity | None] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[DeviceIdentity | None, Principal | None]] = OrderedDict()
+        #: Subject names (DER) of the registered self-signed device certificates, which are TLS trust
+        #: anchors for exactly those devices and must never act as issuers of other certificates.
+        self.self_signed_subjects: frozenset[bytes] = frozenset()
 
-    async def lookup(self, lfdi: str) -> DeviceIdentity | None:
-        if lfdi in self._cache:
+    async def _entry(self, lfdi: str) -> tuple[DeviceIdentity | None, Principal | None]:
+        entry = self._cache.get(lfdi)
+        if entry is not None:
             self._cache.move_to_end(lfdi)
-            return self._cache[lfdi]
+            return entry
         row = await self._store.device_by_lfdi(lfdi)
-        ident = None if row is None else DeviceIdentity(row.id, row.is_aggregator, row.revoked)  # type: ignore[arg-type]
-        self._cache[lfdi] = ident
+        sfdi = sfdi_from_lfdi(lfdi)
+        if row is None:
+            entry = (None, Principal("unregistered", lfdi, sfdi))
+        else:
+            ident = DeviceIdentity(row.id, row.is_aggregator, row.revoked)  # type: ignore[arg-type]
+            kind: PrincipalKind = "aggregator" if row.is_aggregator else "device"
+            entry = (ident, None if row.revoked else Principal(kind, lfdi, sfdi, row.id))
+        self._cache[lfdi] = entry
         if len(self._cache) > self._capacity:
             self._cache.popitem(last=False)
-        return ident
+        return entry
+
+    async def lookup(self, lfdi: str) -> DeviceIdentity | None:
+        return (await self._entry(lfdi))[0]
 
     def invalidate(self, lfdi: str | None = None) -> None:
         if lfdi is None:
@@ -75,13 +89,7 @@ class IdentityRegistry:
 
     async def principal(self, lfdi: str) -> Principal | None:
         """The principal of a certificate's LFDI; None when its device was revoked."""
-        ident = await self.lookup(lfdi)
-        sfdi = sfdi_from_lfdi(lfdi)
-        if ident is None:
-            return Principal("unregistered", lfdi, sfdi)
-        if ident.revoked:
-            return None
-        return Principal("aggregator" if ident.is_aggregator else "device", lfdi, sfdi, ident.device_id)
+        return (await self._entry(lfdi))[1]
 
     async def admit_handshake(self, der: bytes) -> str | None:
         """Admission of a freshly handshaken peer (see :mod:`gridhan.server.tls`): None or a reason."""
@@ -90,12 +98,11 @@ class IdentityRegistry:
         if ident is not None and ident.revoked:
             return f"certificate of LFDI {lfdi} is revoked"
         cert = x509.load_der_x509_certificate(der)
-        if ident is None and is_self_signed(cert):
-            return f"self-signed certificate of LFDI {lfdi} is not registered"
-        if not is_self_signed(cert) and len(cert.issuer) == 0:
-            # Registered self-signed device certificates are trust anchors with an empty subject; a
-            # certificate issued under such an anchor is not a device certificate of this PKI.
-            return f"certificate of LFDI {lfdi} has an empty issuer name"
+        if is_self_signed(cert):
+            if ident is None:
+                return f"self-signed certificate of LFDI {lfdi} is not registered"
+        elif cert.issuer.public_bytes() in self.self_signed_subjects:
+            return f"certificate of LFDI {lfdi} is issued under a self-signed device certificate"
         return None
 
 
@@ -137,6 +144,7 @@ class ProxyTrust:
 
 def identity_middleware(registry: IdentityRegistry, proxy: ProxyTrust | None) -> web.Middleware:
     """Attach the request's :class:`Principal`; refuse requests with no usable certificate."""
+    connection_lfdi: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
 
     @web.middleware
     async def middleware(request: web.Request, handler: web.Handler) -> web.StreamResponse:
@@ -149,11 +157,21 @@ def identity_middleware(registry: IdentityRegistry, proxy: ProxyTrust | None) ->
             if refusal is not None:
                 log.warning("request from %s via proxy refused: %s", request.remote, refusal)
                 raise web.HTTPForbidden(text=refusal)
+            if not der:
+                raise web.HTTPForbidden(text="client certificate required")
+            lfdi = lfdi_of(der)
         else:
-            der = peer_certificate_der(request)
-        if not der:
-            raise web.HTTPForbidden(text="client certificate required")
-        principal = await registry.principal(lfdi_of(der))
+            # the certificate of a TLS connection does not change: hash it once per connection
+            transport = request.transport
+            lfdi = connection_lfdi.get(transport) if transport is not None else None
+            if lfdi is None:
+                der = peer_certificate_der(request)
+                if not der:
+                    raise web.HTTPForbidden(text="client certificate required")
+                lfdi = lfdi_of(der)
+                if transport is not None:
+                    connection_lfdi[transport] = lfdi
+        principal = await registry.principal(lfdi)
         if principal is None:
             raise web.HTTPForbidden(text="certificate revoked")
         request[PRINCIPAL] = principal

@@ -75,3 +75,33 @@ async def test_deleting_a_device_removes_what_hangs_off_it(store: Store):
     assert await store.delete_device(agg.id)
     survivor = await store.device(other.id)
     assert survivor is not None and survivor.aggregator_id is None
+
+
+async def test_read_cache_follows_every_kind_of_write(store: Store):
+    """Cached EndDevice rows and link counts never outlive a committed change: ORM writes drop the
+    entries they touch; bulk statements and cascades drop everything."""
+    dev = await new_device(store, 1)
+    assert (await store.device(dev.id)).label is None
+    assert await store.device(dev.id) is await store.device(dev.id)  # served from the cache
+    await store.update_device(dev.id, label="kitchen")
+    assert (await store.device(dev.id)).label == "kitchen"
+
+    assert await store.link_counts([dev.id]) == {dev.id: (0, 0)}
+    await store.add_log_event(dev.id, created_date_time=1, function_set=0, log_event_code=0, log_event_id=1,
+                              log_event_pen=1, profile_id=0, received_time=2)  # fmt: skip
+    assert await store.link_counts([dev.id]) == {dev.id: (0, 1)}
+    group = await store.create_group(name="g", mrid="EF" * 16)
+    await store.set_group_members(group.id, [dev.id])
+    assert await store.link_counts([dev.id]) == {dev.id: (1, 1)}
+    assert await store.delete_group(group.id)  # the membership goes by database cascade
+    assert await store.link_counts([dev.id]) == {dev.id: (0, 1)}
+    assert await store.delete_device(dev.id)
+    assert await store.device(dev.id) is None
+
+
+async def test_read_cache_does_not_keep_a_read_that_raced_a_commit(store: Store):
+    dev = await new_device(store, 2)
+    generation = store.cache.generation
+    await store.update_device(dev.id, label="new")  # commits while an older read is in flight
+    store.cache.put(store.cache.devices, dev.id, dev, generation)
+    assert (await store.device(dev.id)).label == "new"

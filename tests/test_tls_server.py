@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import aiohttp
 import pytest
+from cryptography import x509
 from helpers import register
 
 from gridhan.certs.pki import DevelopmentPki
@@ -148,3 +149,37 @@ async def test_proxy_mode_refuses_untrusted_addresses(make_server, pki):
         async with session.get(server.sep2_url + "/dcap", headers={"X-Forwarded-Client-Cert": quote(pem)}) as resp:
             assert resp.status == 403
             assert "not a trusted proxy" in await resp.text()
+
+
+async def test_certificate_issued_under_a_self_signed_device_is_refused(server, admin, pki):
+    """A registered self-signed device certificate is a trust anchor for that device only: a certificate
+    naming it as issuer is refused at admission, whatever OpenSSL's chain building made of it."""
+    import datetime
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from gridhan.certs.identity import load_certificate
+
+    anchor_pem = pki.device_cert_path("selfsigned1").read_text()
+    status, _ = await admin.post("/devices", {"certificate": anchor_pem})
+    assert status == 201
+    anchor = load_certificate(pki.device_cert_path("selfsigned1"))
+    anchor_key = serialization.load_pem_private_key(pki.device_key_path("selfsigned1").read_bytes(), None)
+    now = datetime.datetime.now(datetime.UTC)
+    forged = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([]))
+        .issuer_name(anchor.subject)
+        .public_key(ec.generate_private_key(ec.SECP256R1()).public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(anchor_key, hashes.SHA256())
+    )
+    reason = await server.context.identities.admit_handshake(forged.public_bytes(serialization.Encoding.DER))
+    assert reason is not None and "issued under a self-signed device certificate" in reason
+    # the anchor itself, and MICA-issued devices, are admitted
+    assert await server.context.identities.admit_handshake(anchor.public_bytes(serialization.Encoding.DER)) is None
+    dev = load_certificate(pki.device_cert_path("dev1"))
+    assert await server.context.identities.admit_handshake(dev.public_bytes(serialization.Encoding.DER)) is None

@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
+from gridhan.server.store.cache import ReadCache
 from gridhan.server.store.db import create_engine, migrate
 from gridhan.server.store.tables import (
     DeviceGroupRow,
@@ -43,7 +45,13 @@ class Page:
 class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False, class_=AsyncSession)
+        # A session class of this store's own, so its cache listens to its sessions only.
+        session_class = type("StoreSession", (Session,), {})
+        self.cache = ReadCache()
+        self.cache.attach(session_class)
+        self._sessions = async_sessionmaker(
+            engine, expire_on_commit=False, class_=AsyncSession, sync_session_class=session_class
+        )
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -61,8 +69,15 @@ class Store:
     # -- end devices --------------------------------------------------------------------------------
 
     async def device(self, device_id: int) -> EndDeviceRow | None:
+        """The EndDevice row (served from the read cache when it can be; treat it as read-only)."""
+        cached = self.cache.get(self.cache.devices, device_id)
+        if cached is not None:
+            return cached
+        generation = self.cache.generation
         async with self.session() as s:
-            return await s.get(EndDeviceRow, device_id)
+            row = await s.get(EndDeviceRow, device_id)
+        self.cache.put(self.cache.devices, device_id, row, generation)
+        return row
 
     async def device_by_lfdi(self, lfdi: str) -> EndDeviceRow | None:
         async with self.session() as s:
@@ -126,14 +141,17 @@ class Store:
 
     async def link_counts(self, device_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         """(FunctionSetAssignments, LogEvents) counts per device, for the ``all`` of list links."""
-        if not device_ids:
-            return {}
+        out = {d: c for d in device_ids if (c := self.cache.get(self.cache.counts, d)) is not None}
+        missing = [d for d in device_ids if d not in out]
+        if not missing:
+            return out
+        generation = self.cache.generation
         async with self.session() as s:
             fsa = dict(
                 (
                     await s.execute(
                         select(GroupMemberRow.device_id, func.count())
-                        .where(GroupMemberRow.device_id.in_(device_ids))
+                        .where(GroupMemberRow.device_id.in_(missing))
                         .group_by(GroupMemberRow.device_id)
                     )
                 ).all()
@@ -142,12 +160,15 @@ class Store:
                 (
                     await s.execute(
                         select(LogEventRow.device_id, func.count())
-                        .where(LogEventRow.device_id.in_(device_ids))
+                        .where(LogEventRow.device_id.in_(missing))
                         .group_by(LogEventRow.device_id)
                     )
                 ).all()
             )
-        return {d: (fsa.get(d, 0), logs.get(d, 0)) for d in device_ids}
+        for d in missing:
+            out[d] = (fsa.get(d, 0), logs.get(d, 0))
+            self.cache.put(self.cache.counts, d, out[d], generation)
+        return out
 
     async def managed_device_ids(self, aggregator_id: int) -> list[int]:
         """The aggregator's own EndDevice first, then the devices it manages."""

@@ -1,0 +1,88 @@
+"""An in-process read cache of the hottest queries (a device's EndDevice row and the counts its list links
+carry), kept exact by the store's own session events rather than by callers remembering to invalidate.
+
+Every flush reports the rows it inserted, updated or deleted; when the transaction commits, the entries
+those rows feed are dropped. A bulk UPDATE or DELETE, whose rows the ORM cannot name (and database
+cascades, which the ORM does not see), drops everything. A read that raced with a commit is not stored:
+each fill carries the generation it started in, and any invalidation moves the generation on.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
+
+from gridhan.server.store.tables import EndDeviceRow, GroupMemberRow, LogEventRow
+
+_TOUCHED = "gridhan_touched"
+_ALL = "all"
+
+
+class ReadCache:
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self.generation = 0
+        self.devices: OrderedDict[int, EndDeviceRow] = OrderedDict()
+        self.counts: OrderedDict[int, tuple[int, int]] = OrderedDict()
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def get(self, table: OrderedDict[int, Any], key: int) -> Any:
+        value = table.get(key)
+        if value is not None:
+            table.move_to_end(key)
+        return value
+
+    def put(self, table: OrderedDict[int, Any], key: int, value: Any, generation: int) -> None:
+        """Store a value read during ``generation`` (ignored if anything was invalidated since)."""
+        if generation != self.generation or value is None:
+            return
+        table[key] = value
+        if len(table) > self.capacity:
+            table.popitem(last=False)
+
+    # -- invalidation ----------------------------------------------------------------------------
+
+    def invalidate(self, touched: set[tuple[str, int]] | set[str]) -> None:
+        self.generation += 1
+        if _ALL in touched:
+            self.devices.clear()
+            self.counts.clear()
+            return
+        for kind, key in touched:  # type: ignore[misc]
+            (self.devices if kind == "device" else self.counts).pop(key, None)
+
+    def attach(self, session_class: type[Session]) -> None:
+        """Listen to the flushes, bulk statements and commits of sessions of ``session_class``."""
+        event.listen(session_class, "after_flush", self._after_flush)
+        event.listen(session_class, "do_orm_execute", self._on_execute)
+        event.listen(session_class, "after_commit", self._after_commit)
+        event.listen(session_class, "after_rollback", self._after_rollback)
+
+    @staticmethod
+    def _touched(session: Session) -> set[Any]:
+        return session.info.setdefault(_TOUCHED, set())
+
+    def _after_flush(self, session: Session, _flush: UOWTransaction) -> None:
+        touched = self._touched(session)
+        for obj in (*session.new, *session.dirty, *session.deleted):
+            if isinstance(obj, EndDeviceRow):
+                # deleting a device cascades in the database (memberships, managed devices released)
+                touched.add(_ALL if obj in session.deleted else ("device", obj.id))
+            elif isinstance(obj, LogEventRow | GroupMemberRow):
+                touched.add(("counts", obj.device_id))
+
+    def _on_execute(self, state: ORMExecuteState) -> None:
+        if state.is_update or state.is_delete or state.is_insert:
+            self._touched(state.session).add(_ALL)
+
+    def _after_commit(self, session: Session) -> None:
+        touched = session.info.pop(_TOUCHED, None)
+        if touched:
+            self.invalidate(touched)
+
+    def _after_rollback(self, session: Session) -> None:
+        session.info.pop(_TOUCHED, None)
