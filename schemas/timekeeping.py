@@ -1,4 +1,4 @@
-"""Time resource arithmetic (IEEE 2030.5-2018 clause 8.3): from a UTC instant and an IANA time zone to
+"""Time resource arithmetic (IEEE 2030.5-2018, Time function set): from a UTC instant and an IANA time zone to
 tzOffset, dstOffset, dstStartTime, dstEndTime and localTime.
 
 tzOffset is the standard-time offset from UTC; dstOffset is the extra offset while daylight saving time

@@ -12,18 +12,32 @@ anything is read, the network is never touched, and huge trees are not allowed.
 
 Documents are written without an XML declaration: IEEE 2030.5 peers parse UTF-8 by default and some
 reject a declaration that carries an encoding.
+
+Elements of another namespace than their class's (a profile's extension elements, declared with
+``elem(..., namespace=...)``) are written with the prefix the declaring class names in ``prefixes`` of
+:func:`xml_type`; the declaration is moved to the root element and only made when the document uses it.
+
+Polymorphic fields (``elem(Base, polymorphic=True)``) hold any class derived from ``Base``: the value's
+class is written as ``xsi:type`` when it is not ``Base`` itself, and read back from ``xsi:type`` by looking
+the type name up among the decorated subclasses of ``Base`` (found by walking ``__subclasses__()`` when a
+document asks, so there is no registry to keep in step).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar, TypeVar
 
 from lxml import etree
 
 T = TypeVar("T", bound="XmlResource")
+
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+XSI_TYPE = f"{{{XSI_NS}}}type"
 
 
 class XmlDecodeError(ValueError):
@@ -169,6 +183,7 @@ class XmlField:
     required: bool
     many: bool
     max_occurs: int | None
+    polymorphic: bool = False  # the value may be of a derived class, named by xsi:type
 
 
 def elem(
@@ -178,12 +193,17 @@ def elem(
     many: bool = False,
     max_occurs: int | None = None,
     namespace: str | None = None,
+    polymorphic: bool = False,
 ) -> Any:
     """Declare a child element: ``minOccurs`` 1 unless ``required=False`` (or ``many``, which defaults to
-    ``minOccurs`` 0 and an unbounded ``maxOccurs`` unless ``max_occurs`` says otherwise)."""
+    ``minOccurs`` 0 and an unbounded ``maxOccurs`` unless ``max_occurs`` says otherwise). ``namespace``
+    places the element in another namespace than its class's; ``polymorphic`` lets the value be of any
+    class derived from ``xml_type``, written and read with ``xsi:type``."""
     if required is None:
         required = not many
-    meta = {"xml": ("elem", xml_type, required, many, max_occurs, namespace)}
+    if polymorphic and isinstance(xml_type, SimpleType):
+        raise TypeError("only elements of a resource class can be polymorphic")
+    meta = {"xml": ("elem", xml_type, required, many, max_occurs, namespace, polymorphic)}
     if many:
         return dataclasses.field(default_factory=list, metadata=meta)
     if required:
@@ -193,7 +213,7 @@ def elem(
 
 def attr(xml_type: SimpleType, *, required: bool = False, default: Any = None) -> Any:
     """Declare an attribute; optional attributes default to ``default`` (normally None: not written)."""
-    meta = {"xml": ("attr", xml_type, required, False, None, None)}
+    meta = {"xml": ("attr", xml_type, required, False, None, None, False)}
     if required:
         return dataclasses.field(metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -203,31 +223,63 @@ class XmlResource:
     """Base of every class the codec reads and writes.
 
     Subclasses are ``@dataclass(kw_only=True)`` classes decorated with :func:`xml_type` (or one of the
-    protocol packages' wrappers of it) which sets ``XML_NAMESPACE`` and ``XML_NAME``.
+    protocol packages' wrappers of it) which sets ``XML_NAMESPACE``, ``XML_NAME`` (the element name),
+    ``XML_TYPE_NAME`` (the schema type name, used in ``xsi:type``) and ``XML_PREFIXES``.
     """
 
     XML_NAMESPACE: ClassVar[str] = ""
     XML_NAME: ClassVar[str] = ""
+    XML_TYPE_NAME: ClassVar[str] = ""
+    #: namespace -> prefix for the elements of other namespaces this class writes (inherited, merged)
+    XML_PREFIXES: ClassVar[Mapping[str, str]] = MappingProxyType({})
     XML_FIELDS: ClassVar[tuple[XmlField, ...]] = ()
 
 
-def xml_type(namespace: str, name: str | None = None) -> Callable[[type[T]], type[T]]:
-    """Class decorator: record the namespace, the element name and the field plan of a resource class."""
+def xml_type(
+    namespace: str,
+    name: str | None = None,
+    *,
+    type_name: str | None = None,
+    prefixes: Mapping[str, str] | None = None,
+) -> Callable[[type[T]], type[T]]:
+    """Class decorator: record the namespace, the element name and the field plan of a resource class.
+
+    ``type_name`` is the schema type's name when it differs from the element's; ``prefixes`` maps a
+    namespace to the prefix written for it (elements of that namespace declared on this class, or an
+    ``xsi:type`` naming this class).
+    """
 
     def decorate(cls: type[T]) -> type[T]:
         cls.XML_NAMESPACE = namespace
         cls.XML_NAME = name or cls.__name__
+        cls.XML_TYPE_NAME = type_name or cls.XML_NAME
+        cls.XML_PREFIXES = MappingProxyType({**cls.XML_PREFIXES, **(prefixes or {})})
         plan = []
         for f in dataclasses.fields(cls):  # type: ignore[arg-type]
             spec = f.metadata.get("xml")
             if spec is None:
                 continue
-            kind, typ, required, many, max_occurs, ns = spec
-            plan.append(XmlField(f.name, ns, typ, kind == "attr", required, many, max_occurs))
+            kind, typ, required, many, max_occurs, ns, polymorphic = spec
+            plan.append(XmlField(f.name, ns, typ, kind == "attr", required, many, max_occurs, polymorphic))
         cls.XML_FIELDS = tuple(plan)
         return cls
 
     return decorate
+
+
+def derived_classes(base: type[T]) -> Iterator[type[T]]:
+    """``base`` and every class derived from it that :func:`xml_type` decorated itself (a plain Python
+    subclass inherits its parent's XML names and is left out)."""
+    seen: set[type] = set()
+    stack: list[type[T]] = [base]
+    while stack:
+        cls = stack.pop()
+        if cls in seen:
+            continue
+        seen.add(cls)
+        if "XML_NAME" in vars(cls):
+            yield cls
+        stack.extend(cls.__subclasses__())
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -247,13 +299,70 @@ def to_element(
     """The lxml element of a resource (``tag`` overrides the class's element name)."""
     ns = type(obj).XML_NAMESPACE
     root = etree.Element(f"{{{ns}}}{tag or type(obj).XML_NAME}", nsmap=nsmap or {None: ns})
-    _fill(root, obj, ns, type(obj).XML_NAME)
-    if nsmap:
-        etree.cleanup_namespaces(root)
+    declarations = _Declarations(root.nsmap.get(None))
+    _fill(root, obj, ns, type(obj).XML_NAME, declarations)
+    if nsmap or declarations.prefixes:
+        # Declarations made below the root move up to it; unused ones disappear.
+        etree.cleanup_namespaces(
+            root,
+            top_nsmap=declarations.prefixes or None,
+            keep_ns_prefixes=sorted(declarations.kept) or None,
+        )
     return root
 
 
-def _fill(node: etree._Element, obj: XmlResource, ns: str, path: str) -> None:
+@dataclasses.dataclass
+class _Declarations:
+    """The namespace prefixes one document declares below its root while it is written."""
+
+    default: str | None  # the root's default namespace: its elements need no declaration
+    prefixes: dict[str, str] = dataclasses.field(default_factory=dict)  # prefix -> namespace
+    kept: set[str] = dataclasses.field(default_factory=set)  # prefixes used in xsi:type values
+
+    def child(
+        self,
+        parent: etree._Element,
+        namespace: str,
+        name: str,
+        owner: type[XmlResource],
+        xsi_type: type[XmlResource] | None = None,
+    ) -> etree._Element:
+        """Add element ``name`` of ``namespace`` (declared on class ``owner``) under ``parent``, declaring
+        the prefixes it needs that are not in scope yet; with ``xsi_type``, also write ``xsi:type`` naming
+        that class's schema type."""
+        wanted: list[tuple[str, str | None]] = []
+        if namespace != self.default:
+            wanted.append((namespace, owner.XML_PREFIXES.get(namespace)))
+        if xsi_type is not None:
+            wanted.append((XSI_NS, "xsi"))
+            if xsi_type.XML_NAMESPACE != self.default:
+                wanted.append((xsi_type.XML_NAMESPACE, xsi_type.XML_PREFIXES.get(xsi_type.XML_NAMESPACE)))
+        nsmap: dict[str, str] = {}
+        if wanted:
+            scope = parent.nsmap
+            for uri, prefix in wanted:
+                if uri in scope.values() or uri in nsmap.values():
+                    continue
+                if prefix is None or prefix in scope or prefix in nsmap or self.prefixes.get(prefix, uri) != uri:
+                    taken = {*scope, *nsmap, *self.prefixes}
+                    prefix = next(p for p in (f"ns{i}" for i in itertools.count()) if p not in taken)
+                nsmap[prefix] = uri
+                self.prefixes[prefix] = uri
+        child = etree.SubElement(parent, f"{{{namespace}}}{name}", nsmap=nsmap or None)  # type: ignore[arg-type]
+        if xsi_type is not None:
+            child.set(XSI_TYPE, self._qname_text(child, xsi_type.XML_NAMESPACE, xsi_type.XML_TYPE_NAME))
+        return child
+
+    def _qname_text(self, node: etree._Element, namespace: str, local: str) -> str:
+        scope = node.nsmap
+        if scope.get(None) == namespace:
+            return local
+        prefix = next(p for p, uri in scope.items() if uri == namespace and p is not None)
+        self.kept.add(prefix)
+        return f"{prefix}:{local}"
+
+
+def _fill(node: etree._Element, obj: XmlResource, ns: str, path: str, declarations: _Declarations) -> None:
     for f in type(obj).XML_FIELDS:
         value = getattr(obj, f.name)
         if f.is_attribute:
@@ -266,10 +375,10 @@ def _fill(node: etree._Element, obj: XmlResource, ns: str, path: str) -> None:
         values = value if f.many else ([] if value is None else [value])
         if f.required and not values:
             raise ValueError(f"{path}/{f.name}: required element has no value")
-        qname = f"{{{f.namespace or ns}}}{f.name}"
+        namespace = f.namespace or ns
         for item in values:
-            child = etree.SubElement(node, qname)
             if isinstance(f.xml_type, SimpleType):
+                child = declarations.child(node, namespace, f.name, type(obj))
                 try:
                     child.text = f.xml_type.to_text(item)
                 except ValueError as exc:
@@ -277,7 +386,9 @@ def _fill(node: etree._Element, obj: XmlResource, ns: str, path: str) -> None:
             else:
                 if not isinstance(item, f.xml_type):
                     raise ValueError(f"{path}/{f.name}: expected {f.xml_type.__name__}, got {type(item).__name__}")
-                _fill(child, item, item.XML_NAMESPACE, f"{path}/{f.name}")
+                xsi_type = type(item) if f.polymorphic and type(item) is not f.xml_type else None
+                child = declarations.child(node, namespace, f.name, type(obj), xsi_type)
+                _fill(child, item, item.XML_NAMESPACE, f"{path}/{f.name}", declarations)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -416,4 +527,27 @@ def _read_value(child: etree._Element, f: XmlField, path: str) -> Any:
             return f.xml_type.from_text(child.text or "")
         except ValueError as exc:
             raise XmlDecodeError(path, str(exc)) from None
+    if f.polymorphic:
+        return _read(child, _named_type(child, f.xml_type, path), path)
     return _read(child, f.xml_type, path)
+
+
+def _named_type(node: etree._Element, declared: type[XmlResource], path: str) -> type[XmlResource]:
+    """The class an element of a polymorphic field names with ``xsi:type`` (``declared`` without one)."""
+    text = node.get(XSI_TYPE)
+    if text is None:
+        return declared
+    prefix, _, local = text.strip().rpartition(":")
+    namespace = node.nsmap.get(prefix or None)
+    if namespace is None:
+        missing = f"the prefix {prefix!r} is not declared" if prefix else "no default namespace is declared"
+        raise XmlDecodeError(path, f"xsi:type {text!r} names no namespace: {missing}")
+    found = [c for c in derived_classes(declared) if c.XML_NAMESPACE == namespace and c.XML_TYPE_NAME == local]
+    if not found:
+        raise XmlDecodeError(
+            path, f"unknown xsi:type {text!r}: it is not {declared.XML_TYPE_NAME} or a known type derived from it"
+        )
+    if len(found) > 1:
+        names = ", ".join(sorted(f"{c.__module__}.{c.__qualname__}" for c in found))
+        raise TypeError(f"several classes are declared for the schema type {{{namespace}}}{local}: {names}")
+    return found[0]

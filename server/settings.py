@@ -61,7 +61,9 @@ class Settings:
     poll_rate: int = setting(900, "initial pollRate of the polled resources, seconds (run-time setting)")
     post_rate: int = setting(300, "initial postRate, seconds (run-time setting)")
     timezone: str = setting("UTC", "IANA time zone the Time resource reports (run-time setting)")
-    time_quality: int = setting(7, "Time.quality: 3 authoritative, 4-6 NTP stratum levels, 7 uncoordinated (run-time)")
+    time_quality: int = setting(
+        7, "Time.quality: 3 external authoritative source, 4-6 lower-level sources, 7 uncoordinated (run-time)"
+    )
     inband_registration: bool = setting(False, "let unregistered certificates POST their EndDevice (run-time setting)")
     schema_path: Path | None = setting(
         None, "official schema (sep.xsd, csipaus-core.xsd) to validate request bodies against"

@@ -1,5 +1,5 @@
 """Pure protocol rules: SFDI and PIN check digits (IEEE 2030.5-2018 6.3.4), Time resource arithmetic
-(clause 8.3)."""
+(Time function set)."""
 
 from __future__ import annotations
 

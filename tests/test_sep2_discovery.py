@@ -1,4 +1,5 @@
-"""Discovery walk from DeviceCapability (IEEE 2030.5-2018 clauses 8.2-8.6) over mutual TLS."""
+"""Discovery walk from DeviceCapability over mutual TLS (IEEE 2030.5-2018 Device Capability, Time, End Device
+and FunctionSetAssignments function sets)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""DeviceCapability and FunctionSetAssignments (IEEE 2030.5-2018 clauses 8.2 and 8.6).
+"""DeviceCapability and FunctionSetAssignments (IEEE 2030.5-2018: the Device Capability function set;
+FunctionSetAssignments, clause 8.6).
 
 DeviceCapability is the entry point of discovery: it links the function sets the server offers.
 FunctionSetAssignments (FSA) group the same kind of links per group of devices.

@@ -1,12 +1,21 @@
 """End Device function set resources (IEEE 2030.5-2018 clause 8.5) and the device-describing resources
-linked from an EndDevice: Registration, DeviceInformation, DeviceStatus, PowerStatus (clauses 8.5, 8.7).
+linked from an EndDevice: Registration, DeviceInformation, DeviceStatus, PowerStatus.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridhan.schemas.sep2.base import Link, ListLink, Resource, SubscribableList, SubscribableResource, sep
+from gridhan.schemas.sep2.base import (
+    CSIPAUS_NS,
+    Link,
+    ListLink,
+    Resource,
+    SubscribableList,
+    SubscribableResource,
+    sep,
+)
+from gridhan.schemas.sep2.csipaus import CSIPAUS_PREFIXES
 from gridhan.schemas.sep2.types import (
     Boolean,
     DeviceCategoryType,
@@ -47,7 +56,7 @@ class AbstractDevice(SubscribableResource):
     sFDI: int = elem(SFDIType)
 
 
-@sep()
+@sep(prefixes=CSIPAUS_PREFIXES)
 @dataclass(kw_only=True)
 class EndDevice(AbstractDevice):
     changedTime: int = elem(TimeType)
@@ -58,6 +67,8 @@ class EndDevice(AbstractDevice):
     postRate: int | None = elem(UInt32, required=False)
     RegistrationLink: Link | None = elem(Link, required=False)
     SubscriptionListLink: ListLink | None = elem(ListLink, required=False)
+    # CSIP-AUS 1.2: the site's ConnectionPoint (schemas.sep2.csipaus).
+    ConnectionPointLink: Link | None = elem(Link, namespace=CSIPAUS_NS, required=False)
 
 
 @sep()

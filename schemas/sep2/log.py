@@ -1,4 +1,4 @@
-"""LogEvent and LogEventList (IEEE 2030.5-2018 clause 8.8, Log Event function set)."""
+"""LogEvent and LogEventList (IEEE 2030.5-2018, Log Event function set)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Time (IEEE 2030.5-2018 clause 8.3): the server's clock and the local time zone rules."""
+"""Time (IEEE 2030.5-2018, Time function set): the server's clock and the local time zone rules."""
 
 from __future__ import annotations
 

@@ -49,3 +49,79 @@ PowerSourceType = IntType("PowerSourceType", 0, 5)
 #: 0 resource does not support subscriptions, 1 non-conditional, 2 conditional, 3 both.
 SubscribableType = IntType("SubscribableType", 0, 3)
 DeviceCategoryType = HexBinaryType("DeviceCategoryType", 4)
+
+# --- Event, DER, Response, Pub/Sub and Metering types ------------------------------------------------
+# The schema derives these from plain integer types without facets; the ranges and enumerated values
+# below are the ones clause text and type notes of the standard define ("all other values reserved").
+
+#: Hundredths of a percent, -10000..10000 (100 % = 10000).
+SignedPerCent = IntType("SignedPerCent", -10_000, 10_000)
+#: Seconds, -3600..3600 (randomization of an event's start and duration).
+OneHourRangeType = IntType("OneHourRangeType", -3600, 3600)
+#: Priority of a program's provider: lower is more important (0 in-home EMS, 1 contracted provider, 2
+#: non-contractual provider, 65..191 user-defined, the rest reserved; the full octet is accepted).
+PrimacyType = IntType("PrimacyType", 0, 255)
+#: 0 scheduled, 1 active, 2 cancelled, 3 cancelled with randomization, 4 superseded.
+EventStatusType = IntType("EventStatusType", 0, 4)
+#: Bit field: 0 message received, 1 specific response, 2 user response required.
+ResponseRequiredType = HexBinaryType("ResponseRequiredType", 1)
+
+#: DER kind: 0 n/a, 1 virtual or mixed, 2 reciprocating engine, 3 fuel cell, 4 PV, 5 CHP, 6 other
+#: generation, 80 other storage, 81 EV, 82 EVSE, 83 PV with storage.
+DERType = IntType("DERType", 0, 83, allowed=frozenset({0, 1, 2, 3, 4, 5, 6, 80, 81, 82, 83}))
+#: Bit field of the DER control modes (bit 0 charge, 1 discharge, 2 opModConnect ... 26).
+DERControlType = HexBinaryType("DERControlType", 4)
+#: Which mode a curve serves: 0 opModFreqWatt ... 14 opModWattVar (the opMod curve links, in name order).
+DERCurveType = IntType("DERCurveType", 0, 14)
+#: What a percentage refers to: 0 n/a, 1 setMaxW, 2 setMaxVar, 3 statVarAvail, 4 setEffectiveV,
+#: 5 setMaxChargeRateW, 6 setMaxDischargeRateW, 7 statWAvail.
+DERUnitRefType = IntType("DERUnitRefType", 0, 7)
+#: IEEE 1547-2018 normal performance category: 0 unspecified, 1 A, 2 B.
+NormalCategoryType = IntType("NormalCategoryType", 0, 2)
+#: IEEE 1547-2018 abnormal performance category: 0 unspecified, 1 I, 2 II, 3 III.
+AbnormalCategoryType = IntType("AbnormalCategoryType", 0, 3)
+#: Bit field: 0 connected, 1 available, 2 operating, 3 test, 4 fault.
+ConnectStatusValue = HexBinaryType("ConnectStatusValue", 1)
+#: 0 n/a, 1 off, 2 sleeping, 3 starting, 4 MPPT, 5 derating, 6 shutting down, 7 fault, 8 standby,
+#: 9 test, 10 see manufacturer status.
+InverterStatusValue = IntType("InverterStatusValue", 0, 10)
+#: 0 local control, 1 remote control.
+LocalControlModeStatusValue = IntType("LocalControlModeStatusValue", 0, 1)
+#: 0 n/a, 1 off, 2 operational, 3 test.
+OperationalModeStatusValue = IntType("OperationalModeStatusValue", 0, 3)
+#: 0 charging, 1 discharging, 2 holding.
+StorageModeStatusValue = IntType("StorageModeStatusValue", 0, 2)
+
+#: Subscription encoding: 0 application/sep+xml, 1 application/sep-exi.
+SubscriptionEncodingType = IntType("SubscriptionEncodingType", 0, 1)
+#: Notification status: 0 default, 1 cancelled, 2 resource moved, 3 definition changed, 4 deleted.
+NotificationStatusType = IntType("NotificationStatusType", 0, 4)
+#: Condition attribute: 0 reading value.
+ConditionAttributeType = IntType("ConditionAttributeType", 0, 0)
+#: 0 delay appliance load, 1 temporary appliance load reduction.
+ApplianceLoadReductionType = IntType("ApplianceLoadReductionType", 0, 1)
+#: Target reduction unit: 0 kWh, 1 kW, 2 W, 3 m3, 4 ft3, 5 US gal, 6 imp gal, 7 BTU, 8 l, 9 kPa gauge,
+#: 10 kPa absolute, 11 MJ, 12 unitless.
+UnitType = IntType("UnitType", 0, 12)
+
+#: Bit field of usage point roles: 0 mirror, 1 premises aggregation point, 2 PEV, 3 DER, 4 revenue
+#: quality, 5 DC, 6 submeter.
+RoleFlagsType = HexBinaryType("RoleFlagsType", 2)
+#: 0 electricity, 1 gas, 2 water, 3 time, 4 pressure, 5 heat, 6 cooling.
+ServiceKind = IntType("ServiceKind", 0, 6)
+#: Usage point status: 0 off, 1 on.
+UsagePointStatusType = IntType("UsagePointStatusType", 0, 1)
+AccumulationBehaviourType = IntType("AccumulationBehaviourType", 0, 12, allowed=frozenset({0, 3, 4, 6, 9, 12}))
+CommodityType = IntType("CommodityType", 0, 13, allowed=frozenset({0, 1, 2, 4, 7, 8, 9, 10, 11, 12, 13}))
+DataQualifierType = IntType("DataQualifierType", 0, 30, allowed=frozenset({0, 2, 8, 9, 12, 29, 30}))
+#: 0 n/a, 1 forward (delivered to the customer), 19 reverse (received from the customer).
+FlowDirectionType = IntType("FlowDirectionType", 0, 19, allowed=frozenset({0, 1, 19}))
+#: 0 n/a, 3 currency, 8 demand, 12 energy, 37 power.
+KindType = IntType("KindType", 0, 37, allowed=frozenset({0, 3, 8, 12, 37}))
+PhaseCode = IntType("PhaseCode", 0, 224, allowed=frozenset({0, 32, 33, 40, 64, 65, 66, 128, 129, 132, 224}))
+#: Unit of measure (IEC 61968-9 codes; the standard recommends a list but allows any other code).
+UomType = IntType("UomType", 0, 255)
+#: 0 n/a, 1..16 consumption block.
+ConsumptionBlockType = IntType("ConsumptionBlockType", 0, 16)
+#: 0 n/a, 1..15 TOU tier A..O.
+TOUType = IntType("TOUType", 0, 15)

@@ -4,7 +4,7 @@
 * ``POST /api/v1/devices`` pre-registers a device by LFDI or by certificate; ``GET`` lists them.
 * ``GET/PATCH/DELETE /api/v1/devices/{id}``; ``POST .../revoke`` and ``.../reinstate``.
 * ``GET .../records/{kind}``: DeviceInformation, DeviceStatus, PowerStatus, current and history.
-* ``GET .../log-events``: the LogEvents (clause 8.8) it posted.
+* ``GET .../log-events``: the LogEvents (Log Event function set) it posted.
 
 After every change the identity cache forgets the LFDI (the next request or handshake reads the new
 state), and a change to a self-signed certificate rebuilds the TLS context of the 2030.5 listener.
@@ -270,7 +270,7 @@ async def get_records(request: web.Request) -> web.Response:
 
 
 async def get_log_events(request: web.Request) -> web.Response:
-    """The LogEvents (clause 8.8) the device posted, newest first."""
+    """The LogEvents (Log Event function set) the device posted, newest first."""
     ctx = request.app[CONTEXT]
     device_id = path_id(request, "device")
     await device_or_404(ctx, device_id)

@@ -214,7 +214,7 @@ def _schemas() -> dict[str, Any]:
         },
         "LogEvent": {
             "type": "object",
-            "description": "A LogEvent (clause 8.8)",
+            "description": "A LogEvent (Log Event function set)",
             "additionalProperties": False,
             "required": [
                 "id",
@@ -305,7 +305,7 @@ def _schemas() -> dict[str, Any]:
                 "post_rate": {"type": "integer", "minimum": 1},
                 "timezone": {
                     "type": "string",
-                    "description": "IANA time zone of the Time resource (clause 8.3)",
+                    "description": "IANA time zone of the Time resource (Time function set)",
                 },
                 "time_quality": {"type": "integer", "minimum": 3, "maximum": 7},
                 "inband_registration": {"type": "boolean"},
@@ -463,7 +463,7 @@ def _paths() -> dict[str, Any]:
         f"{API}/devices/{{id}}/log-events": {
             "parameters": _path_id(),
             "get": _op(
-                "LogEvents the device posted (clause 8.8)",
+                "LogEvents the device posted (Log Event function set)",
                 {"200": _json(_ref("LogEventList"), "newest first"), **_errors(400, 401, 404)},
                 params=_list_params(),
                 tags=("devices",),

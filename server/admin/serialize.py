@@ -57,7 +57,7 @@ def group_json(row: DeviceGroupRow, member_ids: Sequence[int]) -> dict[str, Any]
 
 
 def log_event_json(row: LogEventRow) -> dict[str, Any]:
-    """A LogEvent (clause 8.8) a device posted."""
+    """A LogEvent (Log Event function set) a device posted."""
     return {
         "id": row.id,
         "created_date_time": row.created_date_time,

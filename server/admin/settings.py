@@ -4,7 +4,7 @@
   clause 5.x on polling: DeviceCapability, Time, EndDeviceList, EndDevice/Registration,
   FunctionSetAssignmentsList, SelfDevice).
 * ``post_rate``: default EndDevice.postRate.
-* ``timezone`` and ``time_quality``: the Time resource (clause 8.3: tzOffset/dstRules from an IANA zone;
+* ``timezone`` and ``time_quality``: the Time resource (Time function set: tzOffset/dstRules from an IANA zone;
   quality 3 authoritative .. 7 uncoordinated).
 * ``inband_registration``: whether a device may register itself by POSTing to the EndDeviceList
   (clause 8.5.3).

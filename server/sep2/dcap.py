@@ -1,4 +1,4 @@
-"""DeviceCapability, the entry point of discovery (IEEE 2030.5-2018 clause 8.2).
+"""DeviceCapability, the entry point of discovery (IEEE 2030.5-2018, Device Capability function set).
 
 It links exactly the function sets this server offers: the links come from the function-set modules
 through :class:`~gridhan.server.sep2.registry.FunctionSets`.

@@ -1,5 +1,5 @@
 """End Device function set (IEEE 2030.5-2018 clause 8.5) with Registration, and the documents a device
-keeps about itself on the server: DeviceInformation, DeviceStatus, PowerStatus (clauses 8.5 and 8.7).
+keeps about itself on the server: DeviceInformation, DeviceStatus, PowerStatus (End Device function set, clause 8.5).
 
 * ``/edev`` EndDeviceList: GET (scoped by the caller: a device sees itself; an aggregator sees its own
   EndDevice first, then those it manages; an unregistered client sees an empty list), POST (in-band

@@ -1,4 +1,4 @@
-"""Log Event function set (IEEE 2030.5-2018 clause 8.8): devices POST LogEvents to their EndDevice's
+"""Log Event function set (IEEE 2030.5-2018): devices POST LogEvents to their EndDevice's
 LogEventList; the device and the utility read them back."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Function-set registry of the 2030.5 application: each function-set module adds its routes and tells
-DeviceCapability and FunctionSetAssignments which links it contributes (clause 8.2, 8.6)."""
+DeviceCapability and FunctionSetAssignments (clause 8.6) which links it contributes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Time function set (IEEE 2030.5-2018 clause 8.3): the server's clock and the configured time zone."""
+"""Time function set (IEEE 2030.5-2018, Time function set): the server's clock and the configured time zone."""
 
 from __future__ import annotations
 
