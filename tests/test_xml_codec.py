@@ -25,9 +25,10 @@ from gridhan.schemas.xmlcodec import (
     encode,
 )
 
+#: Every class of the 2030.5 namespace (CSIP-AUS's own elements are covered in test_xml_codec_der.py).
 RESOURCE_CLASSES = [
     cls for _, cls in inspect.getmembers(sep2, inspect.isclass)
-    if issubclass(cls, XmlResource) and cls.XML_FIELDS is not None
+    if issubclass(cls, XmlResource) and cls.XML_FIELDS is not None and cls.XML_NAMESPACE == sep2.SEP_NS
 ]  # fmt: skip
 
 
