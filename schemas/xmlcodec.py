@@ -38,6 +38,8 @@ T = TypeVar("T", bound="XmlResource")
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 XSI_TYPE = f"{{{XSI_NS}}}type"
+#: Characters outside XML 1.0's Char production (control characters, surrogates, U+FFFE, U+FFFF).
+_NOT_XML_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 class XmlDecodeError(ValueError):
@@ -133,6 +135,8 @@ class StringType(SimpleType):
     def check(self, value: Any) -> None:
         if not isinstance(value, str):
             raise ValueError(f"{value!r} is not a string ({self.name})")
+        if _NOT_XML_CHARACTER.search(value):
+            raise ValueError(f"{value!r} holds a character XML 1.0 cannot carry")
         if self.max_length is not None and len(value) > self.max_length:
             raise ValueError(f"{len(value)} characters is longer than {self.name} allows ({self.max_length})")
 
@@ -287,108 +291,117 @@ def derived_classes(base: type[T]) -> Iterator[type[T]]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def encode(obj: XmlResource, *, nsmap: dict[str | None, str] | None = None) -> bytes:
-    """Serialize a resource as a UTF-8 document, without an XML declaration."""
-    root = to_element(obj, nsmap=nsmap)
-    return etree.tostring(root, encoding="utf-8", xml_declaration=False)
+def encode(obj: XmlResource) -> bytes:
+    """Serialize a resource as a UTF-8 document, without an XML declaration.
+
+    The document's default namespace is the resource's; elements of other namespaces (CSIP-AUS
+    extensions) and ``xsi:type`` get prefixes, all declared on the root element.
+    """
+    cls = type(obj)
+    writer = _Writer(cls.XML_NAMESPACE)
+    body: list[str] = []
+    attributes = writer.content(body, obj, cls.XML_NAME)
+    declarations = "".join(f' xmlns:{prefix}="{uri}"' for uri, prefix in writer.declared.items())
+    name = cls.XML_NAME
+    head = f'<{name} xmlns="{cls.XML_NAMESPACE}"{declarations}{attributes}'
+    text = f"{head}>{''.join(body)}</{name}>" if body else f"{head}/>"
+    return text.encode("utf-8")
 
 
-def to_element(
-    obj: XmlResource, *, tag: str | None = None, nsmap: dict[str | None, str] | None = None
-) -> etree._Element:
-    """The lxml element of a resource (``tag`` overrides the class's element name)."""
-    ns = type(obj).XML_NAMESPACE
-    root = etree.Element(f"{{{ns}}}{tag or type(obj).XML_NAME}", nsmap=nsmap or {None: ns})
-    declarations = _Declarations(root.nsmap.get(None))
-    _fill(root, obj, ns, type(obj).XML_NAME, declarations)
-    if nsmap or declarations.prefixes:
-        # Declarations made below the root move up to it; unused ones disappear.
-        etree.cleanup_namespaces(
-            root,
-            top_nsmap=declarations.prefixes or None,
-            keep_ns_prefixes=sorted(declarations.kept) or None,
-        )
-    return root
+def to_element(obj: XmlResource) -> etree._Element:
+    """The resource as an lxml element (for callers that work on trees, e.g. schema validation)."""
+    return etree.fromstring(encode(obj))
 
 
-@dataclasses.dataclass
-class _Declarations:
-    """The namespace prefixes one document declares below its root while it is written."""
+_NEEDS_ESCAPE = re.compile(r'[&<>"\r\n\t]')
+_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#9;"}
 
-    default: str | None  # the root's default namespace: its elements need no declaration
-    prefixes: dict[str, str] = dataclasses.field(default_factory=dict)  # prefix -> namespace
-    kept: set[str] = dataclasses.field(default_factory=set)  # prefixes used in xsi:type values
 
-    def child(
-        self,
-        parent: etree._Element,
-        namespace: str,
-        name: str,
-        owner: type[XmlResource],
-        xsi_type: type[XmlResource] | None = None,
-    ) -> etree._Element:
-        """Add element ``name`` of ``namespace`` (declared on class ``owner``) under ``parent``, declaring
-        the prefixes it needs that are not in scope yet; with ``xsi_type``, also write ``xsi:type`` naming
-        that class's schema type."""
-        wanted: list[tuple[str, str | None]] = []
-        if namespace != self.default:
-            wanted.append((namespace, owner.XML_PREFIXES.get(namespace)))
-        if xsi_type is not None:
-            wanted.append((XSI_NS, "xsi"))
-            if xsi_type.XML_NAMESPACE != self.default:
-                wanted.append((xsi_type.XML_NAMESPACE, xsi_type.XML_PREFIXES.get(xsi_type.XML_NAMESPACE)))
-        nsmap: dict[str, str] = {}
-        if wanted:
-            scope = parent.nsmap
-            for uri, prefix in wanted:
-                if uri in scope.values() or uri in nsmap.values():
-                    continue
-                if prefix is None or prefix in scope or prefix in nsmap or self.prefixes.get(prefix, uri) != uri:
-                    taken = {*scope, *nsmap, *self.prefixes}
-                    prefix = next(p for p in (f"ns{i}" for i in itertools.count()) if p not in taken)
-                nsmap[prefix] = uri
-                self.prefixes[prefix] = uri
-        child = etree.SubElement(parent, f"{{{namespace}}}{name}", nsmap=nsmap or None)  # type: ignore[arg-type]
-        if xsi_type is not None:
-            child.set(XSI_TYPE, self._qname_text(child, xsi_type.XML_NAMESPACE, xsi_type.XML_TYPE_NAME))
-        return child
+def _escape_text(value: str) -> str:
+    if "&" in value or "<" in value or ">" in value or "\r" in value:
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    return value
 
-    def _qname_text(self, node: etree._Element, namespace: str, local: str) -> str:
-        scope = node.nsmap
-        if scope.get(None) == namespace:
+
+def _escape_attribute(value: str) -> str:
+    if _NEEDS_ESCAPE.search(value):
+        return _NEEDS_ESCAPE.sub(lambda m: _ESCAPES[m.group()], value)
+    return value
+
+
+class _Writer:
+    """Writes the content of one document; remembers the namespace prefixes it had to use."""
+
+    __slots__ = ("declared", "default")
+
+    def __init__(self, default: str) -> None:
+        self.default = default
+        self.declared: dict[str, str] = {}  # namespace -> prefix, declared on the root
+
+    def qname(self, namespace: str, local: str, owner: type[XmlResource]) -> str:
+        if namespace == self.default:
             return local
-        prefix = next(p for p, uri in scope.items() if uri == namespace and p is not None)
-        self.kept.add(prefix)
+        prefix = self.declared.get(namespace)
+        if prefix is None:
+            prefix = owner.XML_PREFIXES.get(namespace) or ("xsi" if namespace == XSI_NS else "ns0")
+            taken = set(self.declared.values())
+            counter = itertools.count()
+            while prefix in taken:
+                prefix = f"ns{next(counter)}"
+            self.declared[namespace] = prefix
         return f"{prefix}:{local}"
 
-
-def _fill(node: etree._Element, obj: XmlResource, ns: str, path: str, declarations: _Declarations) -> None:
-    for f in type(obj).XML_FIELDS:
-        value = getattr(obj, f.name)
-        if f.is_attribute:
-            if value is None:
-                if f.required:
-                    raise ValueError(f"{path}/@{f.name}: required attribute has no value")
-                continue
-            node.set(f.name, f.xml_type.to_text(value))  # type: ignore[union-attr]
-            continue
-        values = value if f.many else ([] if value is None else [value])
-        if f.required and not values:
-            raise ValueError(f"{path}/{f.name}: required element has no value")
-        namespace = f.namespace or ns
-        for item in values:
-            if isinstance(f.xml_type, SimpleType):
-                child = declarations.child(node, namespace, f.name, type(obj))
+    def content(self, out: list[str], obj: XmlResource, path: str) -> str:
+        """Append ``obj``'s child elements to ``out``; return its attributes as text."""
+        cls = type(obj)
+        ns = cls.XML_NAMESPACE
+        attributes: list[str] = []
+        for f in cls.XML_FIELDS:
+            value = getattr(obj, f.name)
+            if f.is_attribute:
+                if value is None:
+                    if f.required:
+                        raise ValueError(f"{path}/@{f.name}: required attribute has no value")
+                    continue
                 try:
-                    child.text = f.xml_type.to_text(item)
+                    text = f.xml_type.to_text(value)  # type: ignore[union-attr]
                 except ValueError as exc:
-                    raise ValueError(f"{path}/{f.name}: {exc}") from None
+                    raise ValueError(f"{path}/@{f.name}: {exc}") from None
+                attributes.append(f' {f.name}="{_escape_attribute(text)}"')
+                continue
+            if f.many:
+                values = value
+            elif value is None:
+                values = ()
             else:
+                values = (value,)
+            if f.required and not values:
+                raise ValueError(f"{path}/{f.name}: required element has no value")
+            if not values:
+                continue
+            name = self.qname(f.namespace or ns, f.name, cls)
+            if isinstance(f.xml_type, SimpleType):
+                for item in values:
+                    try:
+                        text = f.xml_type.to_text(item)
+                    except ValueError as exc:
+                        raise ValueError(f"{path}/{f.name}: {exc}") from None
+                    out.append(f"<{name}>{_escape_text(text)}</{name}>")
+                continue
+            for item in values:
                 if not isinstance(item, f.xml_type):
                     raise ValueError(f"{path}/{f.name}: expected {f.xml_type.__name__}, got {type(item).__name__}")
-                xsi_type = type(item) if f.polymorphic and type(item) is not f.xml_type else None
-                child = declarations.child(node, namespace, f.name, type(obj), xsi_type)
-                _fill(child, item, item.XML_NAMESPACE, f"{path}/{f.name}", declarations)
+                inner: list[str] = []
+                child_attributes = self.content(inner, item, f"{path}/{f.name}")
+                if f.polymorphic and type(item) is not f.xml_type:
+                    xsi = self.qname(XSI_NS, "type", type(item))
+                    type_name = self.qname(item.XML_NAMESPACE, item.XML_TYPE_NAME, type(item))
+                    child_attributes = f' {xsi}="{type_name}"{child_attributes}'
+                if inner:
+                    out.append(f"<{name}{child_attributes}>{''.join(inner)}</{name}>")
+                else:
+                    out.append(f"<{name}{child_attributes}/>")
+        return "".join(attributes)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -195,3 +195,20 @@ def test_field_plans_follow_dataclass_order():
         names = [f.name for f in dataclasses.fields(cls)]
         plan = [f.name for f in cls.XML_FIELDS]
         assert plan == [n for n in names if n in plan]
+
+
+@settings(max_examples=200, deadline=None)
+@given(details=st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=32))
+def test_text_is_escaped_and_round_trips_or_is_refused(details):
+    event = sep2.LogEvent(
+        href='/lel/1?x="1"&y=<2>', createdDateTime=0, details=details, functionSet=0, logEventCode=0, logEventID=0,
+        logEventPEN=0, profileID=0,
+    )  # fmt: skip
+    legal = all(c in "\t\n\r" or (c >= " " and c not in "\ufffe\uffff") for c in details)
+    if not legal:
+        with pytest.raises(ValueError, match=r"XML 1\.0 cannot carry"):
+            encode(event)
+        return
+    document = encode(event)
+    etree.fromstring(document)  # well-formed
+    assert decode(document, sep2.LogEvent) == event
