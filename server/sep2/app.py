@@ -9,7 +9,7 @@ from aiohttp import web
 from gridhan.server.context import CONTEXT, AppContext
 from gridhan.server.identity import ProxyTrust, identity_middleware
 from gridhan.server.sep2 import dcap, edev, fsa, log, tm
-from gridhan.server.sep2.http import check_outgoing
+from gridhan.server.sep2.http import MEMO, BodyMemo, check_outgoing
 from gridhan.server.sep2.registry import FUNCTION_SETS, FunctionSets
 
 logger = logging.getLogger("gridhan.sep2")
@@ -42,6 +42,7 @@ def build_sep2_app(ctx: AppContext) -> web.Application:
         client_max_size=ctx.settings.max_body_bytes,
     )
     app[CONTEXT] = ctx
+    app[MEMO] = BodyMemo()
     fs = FunctionSets()
     app[FUNCTION_SETS] = fs
     for module in MODULES:

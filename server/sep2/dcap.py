@@ -10,7 +10,7 @@ from aiohttp import web
 
 from gridhan.schemas.sep2 import DeviceCapability
 from gridhan.server.context import CONTEXT
-from gridhan.server.sep2.http import xml_response
+from gridhan.server.sep2.http import memo_response
 from gridhan.server.sep2.registry import FUNCTION_SETS, FunctionSets
 from gridhan.server.sep2.scope import principal
 
@@ -23,8 +23,13 @@ async def get_dcap(request: web.Request) -> web.Response:
     links: dict = {}
     for contribute in request.app[FUNCTION_SETS].dcap_links:
         links.update(await contribute(request, who))
-    dcap = DeviceCapability(href=PATH, pollRate=ctx.runtime.poll_rates["DeviceCapability"], **links)
-    return xml_response(dcap)
+    poll = ctx.runtime.poll_rates["DeviceCapability"]
+    key = (
+        "DeviceCapability",
+        poll,
+        *sorted((name, link.href, getattr(link, "all", None)) for name, link in links.items()),
+    )
+    return memo_response(request, key, lambda: DeviceCapability(href=PATH, pollRate=poll, **links))
 
 
 def setup(app: web.Application, fs: FunctionSets) -> None:

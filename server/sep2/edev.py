@@ -35,7 +35,7 @@ from gridhan.schemas.sep2 import (
 from gridhan.schemas.xmlcodec import XmlResource, decode, encode
 from gridhan.server.context import CONTEXT
 from gridhan.server.identity import Principal
-from gridhan.server.sep2.http import created, no_content, paging, read_resource, xml_response
+from gridhan.server.sep2.http import created, memo_response, no_content, paging, read_resource, xml_response
 from gridhan.server.sep2.registry import FunctionSets
 from gridhan.server.sep2.scope import device_in_scope, principal, visible_device_ids
 from gridhan.server.store.repo import Conflict
@@ -69,7 +69,7 @@ def render_end_device(row: EndDeviceRow, counts: tuple[int, int], poll_rate: int
         enabled=row.enabled,
         FunctionSetAssignmentsListLink=ListLink(href=f"{href}/fsa", all=fsa_count),
         postRate=row.post_rate,
-        RegistrationLink=Link(href=f"{href}/rg") if row.pin is not None else None,
+        RegistrationLink=Link(href=f"{href}/rg") if row.pin is not None and row.registered_time is not None else None,
     )
 
 
@@ -157,8 +157,11 @@ def _check_own_identity(body: EndDevice, who: Principal) -> None:
 async def get_device(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     row = await device_in_scope(request)
-    counts = await ctx.store.link_counts([row.id])  # type: ignore[list-item]
-    return xml_response(render_end_device(row, counts[row.id]))  # type: ignore[index]
+    counts = (await ctx.store.link_counts([row.id]))[row.id]  # type: ignore[list-item, index]
+    # every value render_end_device reads is in the key
+    key = ("EndDevice", row.id, row.lfdi, row.sfdi, row.device_category, row.enabled, row.changed_time,
+           row.post_rate, row.pin is None or row.registered_time is None, counts)  # fmt: skip
+    return memo_response(request, key, lambda: render_end_device(row, counts))
 
 
 async def delete_device(request: web.Request) -> web.Response:

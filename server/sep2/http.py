@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -21,6 +22,32 @@ log = logging.getLogger("gridhan.sep2")
 
 def xml_response(obj: XmlResource, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(body=encode(obj), status=status, content_type=CONTENT_TYPE, headers=headers)
+
+
+class BodyMemo:
+    """Encoded bodies of resources whose representation is a pure function of a small key (the Time of a
+    given second, an EndDevice of given field values): the hot GETs skip building and encoding them."""
+
+    def __init__(self, capacity: int = 20_000) -> None:
+        self.capacity = capacity
+        self._bodies: dict[Hashable, bytes] = {}
+
+    def body(self, key: Hashable, build: Callable[[], XmlResource]) -> bytes:
+        body = self._bodies.get(key)
+        if body is None:
+            body = encode(build())
+            if len(self._bodies) >= self.capacity:
+                self._bodies.clear()
+            self._bodies[key] = body
+        return body
+
+
+MEMO = web.AppKey("gridhan_body_memo", BodyMemo)
+
+
+def memo_response(request: web.Request, key: Hashable, build: Callable[[], XmlResource]) -> web.Response:
+    """200 with the body of ``build()``, encoded once per distinct ``key``."""
+    return web.Response(body=request.app[MEMO].body(key, build), content_type=CONTENT_TYPE)
 
 
 def check_outgoing(request: web.Request, response: web.StreamResponse) -> None:

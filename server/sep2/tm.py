@@ -8,9 +8,9 @@ from aiohttp import web
 
 from gridhan.schemas.sep2 import Link, Time
 from gridhan.schemas.timekeeping import zone_fields
-from gridhan.server.context import CONTEXT
+from gridhan.server.context import CONTEXT, RuntimeSettings
 from gridhan.server.identity import Principal
-from gridhan.server.sep2.http import xml_response
+from gridhan.server.sep2.http import memo_response
 from gridhan.server.sep2.registry import FunctionSets
 from gridhan.server.store.tables import DeviceGroupRow
 
@@ -20,19 +20,23 @@ PATH = "/tm"
 async def get_time(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     now = ctx.now()
-    z = zone_fields(now, ctx.runtime.zone)
-    return xml_response(
-        Time(
-            href=PATH,
-            currentTime=now,
-            dstEndTime=z.dstEndTime,
-            dstOffset=z.dstOffset,
-            dstStartTime=z.dstStartTime,
-            localTime=z.localTime,
-            quality=ctx.runtime.time_quality,
-            tzOffset=z.tzOffset,
-            pollRate=ctx.runtime.poll_rates["Time"],
-        )
+    runtime = ctx.runtime
+    key = ("Time", now, runtime.timezone, runtime.time_quality, runtime.poll_rates["Time"])
+    return memo_response(request, key, lambda: time_resource(now, runtime))
+
+
+def time_resource(now: int, runtime: RuntimeSettings) -> Time:
+    z = zone_fields(now, runtime.zone)
+    return Time(
+        href=PATH,
+        currentTime=now,
+        dstEndTime=z.dstEndTime,
+        dstOffset=z.dstOffset,
+        dstStartTime=z.dstStartTime,
+        localTime=z.localTime,
+        quality=runtime.time_quality,
+        tzOffset=z.tzOffset,
+        pollRate=runtime.poll_rates["Time"],
     )
 
 
