@@ -1,4 +1,4 @@
-"""Database tables (SQLModel). Changes go through an Alembic migration in ``migrations/versions``.
+"""Core tables: devices, groups, the documents devices keep about themselves, log events, settings.
 
 Column comments name the IEEE 2030.5 element each column holds.
 """

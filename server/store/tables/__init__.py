@@ -1,0 +1,25 @@
+"""Database tables (SQLModel), one module per subject. A change to any of them goes through a new Alembic
+migration in ``server/store/migrations/versions``; a test checks the migrations match these tables."""
+
+from gridhan.server.store.tables.core import (
+    DeviceGroupRow,
+    DeviceRecordRow,
+    EndDeviceRow,
+    GroupMemberRow,
+    LogEventRow,
+    ServerSettingRow,
+)
+from gridhan.server.store.tables.der import DerControlRow, DerCurveRow, DerDefaultControlRow, DerProgramRow
+
+__all__ = [
+    "DerControlRow",
+    "DerCurveRow",
+    "DerDefaultControlRow",
+    "DerProgramRow",
+    "DeviceGroupRow",
+    "DeviceRecordRow",
+    "EndDeviceRow",
+    "GroupMemberRow",
+    "LogEventRow",
+    "ServerSettingRow",
+]
