@@ -18,12 +18,40 @@ DcapLinks = Callable[[web.Request, Principal], Awaitable[dict[str, Any]]]
 FsaLinks = Callable[[web.Request, Principal, DeviceGroupRow], Awaitable[dict[str, Any]]]
 
 
+@dataclass(frozen=True)
+class EventRef:
+    """An event (DERControl, EndDeviceControl, TimeTariffInterval, TextMessage, ...) a Response can be
+    about: the function set that owns it, its href, and the devices it targets."""
+
+    function_set: str
+    mrid: str
+    href: str
+    device_ids: frozenset[int]
+
+
+#: (app context, subject mRID) -> the event with that mRID, if this function set has it
+EventResolver = Callable[[Any, str], Awaitable[EventRef | None]]
+
+
 @dataclass
 class FunctionSets:
     dcap_links: list[DcapLinks] = field(default_factory=list)
     fsa_links: list[FsaLinks] = field(default_factory=list)
+    #: Each event-bearing function set tells the Response function set how to find its events.
+    event_resolvers: list[EventResolver] = field(default_factory=list)
     #: Names of the function sets served, for the admin API and the README's table.
     names: list[str] = field(default_factory=list)
 
 
 FUNCTION_SETS = web.AppKey("gridhan_function_sets", FunctionSets)
+
+
+async def resolve_event(app: web.Application, mrid: str) -> EventRef | None:
+    """The event a Response's subject names, asking every function set that has events."""
+    from gridhan.server.context import CONTEXT
+
+    for resolver in app[FUNCTION_SETS].event_resolvers:
+        ref = await resolver(app[CONTEXT], mrid)
+        if ref is not None:
+            return ref
+    return None
