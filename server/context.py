@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -15,6 +15,9 @@ from gridhan.server.identity import IdentityRegistry
 from gridhan.server.settings import Settings
 from gridhan.server.store.repo import Store
 
+if TYPE_CHECKING:
+    from gridhan.server.sep2.registry import FunctionSets
+
 #: Resource names whose pollRate the utility may set (clause 5.x on polling: pollRate on the resource).
 POLLED_RESOURCES = (
     "DeviceCapability",
@@ -23,6 +26,11 @@ POLLED_RESOURCES = (
     "EndDevice",
     "FunctionSetAssignmentsList",
     "SelfDevice",
+    "ResponseSetList",
+    "MirrorUsagePointList",
+    "UsagePointList",
+    "DERProgramList",
+    "DERList",
 )
 
 
@@ -76,6 +84,9 @@ class AppContext:
     validator: SchemaValidator | None = None
     #: Called after the set of trusted self-signed device certificates changed (rebuilds the TLS context).
     on_trust_change: list[Any] = field(default_factory=list)
+    #: The 2030.5 application's function-set registry (set when it is built), so the admin API can find
+    #: events through the same resolvers as the Response function set.
+    function_sets: FunctionSets | None = None
 
     def now(self) -> int:
         return int(self.clock.now())

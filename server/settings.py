@@ -65,6 +65,7 @@ class Settings:
         7, "Time.quality: 3 external authoritative source, 4-6 lower-level sources, 7 uncoordinated (run-time)"
     )
     inband_registration: bool = setting(False, "let unregistered certificates POST their EndDevice (run-time setting)")
+    csip_aus: bool = setting(False, "serve the CSIP-AUS 1.2 extensions (ConnectionPoint on EndDevices)")
     schema_path: Path | None = setting(
         None, "official schema (sep.xsd, csipaus-core.xsd) to validate request bodies against"
     )

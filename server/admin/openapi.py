@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gridhan.server.admin import openapi_der
 from gridhan.server.admin.serialize import API
 from gridhan.server.context import POLLED_RESOURCES
 
@@ -561,8 +562,8 @@ def document() -> dict[str, Any]:
             "nothing.",
         },
         "security": [{"bearer": []}],
-        "tags": [{"name": t} for t in ("devices", "aggregators", "groups", "settings", "server")],
-        "paths": _paths(),
+        "tags": [{"name": t} for t in ("devices", "aggregators", "groups", "settings", "der", "server")],
+        "paths": {**_paths(), **openapi_der.paths()},
         "components": {
             "securitySchemes": {
                 "bearer": {
@@ -595,7 +596,7 @@ def document() -> dict[str, Any]:
                     ("UnsupportedMediaType", "the request body is not application/json"),
                 )
             },
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **openapi_der.schemas()},
         },
     }
 

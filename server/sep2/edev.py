@@ -52,12 +52,13 @@ def device_href(device_id: int) -> str:
     return f"{LIST_PATH}/{device_id}"
 
 
-def render_end_device(row: EndDeviceRow, counts: tuple[int, int], poll_rate: int | None = None) -> EndDevice:
+def render_end_device(row: EndDeviceRow, counts: tuple[int, int], csip_aus: bool = False) -> EndDevice:
     href = device_href(row.id)  # type: ignore[arg-type]
     fsa_count, log_count = counts
     return EndDevice(
         href=href,
         subscribable=0,
+        DERListLink=ListLink(href=f"{href}/der", all=1),
         deviceCategory=row.device_category,
         DeviceInformationLink=Link(href=f"{href}/di"),
         DeviceStatusLink=Link(href=f"{href}/ds"),
@@ -70,6 +71,7 @@ def render_end_device(row: EndDeviceRow, counts: tuple[int, int], poll_rate: int
         FunctionSetAssignmentsListLink=ListLink(href=f"{href}/fsa", all=fsa_count),
         postRate=row.post_rate,
         RegistrationLink=Link(href=f"{href}/rg") if row.pin is not None and row.registered_time is not None else None,
+        ConnectionPointLink=Link(href=f"{href}/cp") if csip_aus else None,
     )
 
 
@@ -84,7 +86,8 @@ async def get_list(request: web.Request) -> web.Response:
     first = who.device_id if who.kind == "aggregator" else None
     result = await ctx.store.devices_in_scope(ids, page.start, page.limit, first_id=first, after=page.after)
     counts = await ctx.store.link_counts([r.id for r in result.rows])
-    items = [render_end_device(r, counts[r.id]) for r in result.rows]
+    csip_aus = ctx.settings.csip_aus
+    items = [render_end_device(r, counts[r.id], csip_aus) for r in result.rows]
     return xml_response(
         EndDeviceList(
             href=LIST_PATH, all=result.total, results=len(items), subscribable=0, pollRate=poll, EndDevice=items
@@ -161,7 +164,8 @@ async def get_device(request: web.Request) -> web.Response:
     # every value render_end_device reads is in the key
     key = ("EndDevice", row.id, row.lfdi, row.sfdi, row.device_category, row.enabled, row.changed_time,
            row.post_rate, row.pin is None or row.registered_time is None, counts)  # fmt: skip
-    return memo_response(request, key, lambda: render_end_device(row, counts))
+    csip_aus = ctx.settings.csip_aus
+    return memo_response(request, key, lambda: render_end_device(row, counts, csip_aus))
 
 
 async def delete_device(request: web.Request) -> web.Response:
