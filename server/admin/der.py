@@ -43,7 +43,7 @@ from gridhan.server.admin.validation import (
 )
 from gridhan.server.context import CONTEXT, AppContext
 from gridhan.server.mrid import new_mrid
-from gridhan.server.sep2.der import control_modes, event_spec, program_href, sort_controls, statuses
+from gridhan.server.sep2.der import control_modes, event_spec, program_href, statuses
 from gridhan.server.store import der as der_store
 from gridhan.server.store.repo import Conflict
 from gridhan.server.store.tables import DerControlRow, DerProgramRow
@@ -398,9 +398,7 @@ async def list_controls(request: web.Request) -> web.Response:
     offset, limit = page_params(request)
     program_id = query_int(request, "program", None, lo=1)
     page = await der_store.list_controls(ctx.store, program_id=program_id, start=offset, limit=limit)
-    rows = list(page.rows)
-    sort_controls(rows)
-    return web.json_response({"total": page.total, "items": [await _control_view(ctx, r) for r in rows]})
+    return web.json_response({"total": page.total, "items": [await _control_view(ctx, r) for r in page.rows]})
 
 
 async def _control_or_404(ctx: AppContext, control_id: int) -> DerControlRow:
