@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.server.admin import openapi_der
+from gridhan.server.admin import openapi_der, responses, telemetry
 from gridhan.server.admin.serialize import API
 from gridhan.server.context import POLLED_RESOURCES
 
@@ -562,8 +562,11 @@ def document() -> dict[str, Any]:
             "nothing.",
         },
         "security": [{"bearer": []}],
-        "tags": [{"name": t} for t in ("devices", "aggregators", "groups", "settings", "der", "server")],
-        "paths": {**_paths(), **openapi_der.paths()},
+        "tags": [
+            {"name": t}
+            for t in ("devices", "aggregators", "groups", "settings", "der", "responses", "telemetry", "server")
+        ],
+        "paths": {**_paths(), **openapi_der.paths(), **responses.paths(), **telemetry.paths()},
         "components": {
             "securitySchemes": {
                 "bearer": {
@@ -596,7 +599,7 @@ def document() -> dict[str, Any]:
                     ("UnsupportedMediaType", "the request body is not application/json"),
                 )
             },
-            "schemas": {**_schemas(), **openapi_der.schemas()},
+            "schemas": {**_schemas(), **openapi_der.schemas(), **responses.schemas(), **telemetry.schemas()},
         },
     }
 

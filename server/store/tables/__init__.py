@@ -10,6 +10,8 @@ from gridhan.server.store.tables.core import (
     ServerSettingRow,
 )
 from gridhan.server.store.tables.der import DerControlRow, DerCurveRow, DerDefaultControlRow, DerProgramRow
+from gridhan.server.store.tables.metering import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
+from gridhan.server.store.tables.response import ResponseRow
 
 __all__ = [
     "DerControlRow",
@@ -21,5 +23,10 @@ __all__ = [
     "EndDeviceRow",
     "GroupMemberRow",
     "LogEventRow",
+    "MeterReadingRow",
+    "MirrorUsagePointRow",
+    "ReadingRow",
+    "ReadingSetRow",
+    "ResponseRow",
     "ServerSettingRow",
 ]
