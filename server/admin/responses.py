@@ -21,7 +21,8 @@ from aiohttp import web
 from gridhan.server.admin.serialize import API
 from gridhan.server.admin.validation import bad_request, not_found, page_params, path_id
 from gridhan.server.context import CONTEXT
-from gridhan.server.sep2.response import STATUSES, resolve_subject
+from gridhan.server.sep2.registry import resolve_event
+from gridhan.server.sep2.response import STATUSES
 from gridhan.server.store import responses as response_store
 from gridhan.server.store.tables import ResponseRow
 
@@ -64,7 +65,7 @@ async def get_event_responses(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     subject = _subject(request, required=True)
     assert subject is not None
-    event = await resolve_subject(ctx, subject)
+    event = await resolve_event(ctx, subject)
     rows = await response_store.responses_about(ctx.store, subject)
     if event is None and not rows:
         raise not_found(f"no event with mRID {subject}, and no Response about one")

@@ -6,11 +6,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from aiohttp import web
+from lxml import etree
 
 from gridhan.schemas.sep2 import CONTENT_TYPE
 from gridhan.schemas.xmlcodec import XmlDecodeError, XmlResource, encode, from_element, parse_document
@@ -71,8 +72,11 @@ def no_content() -> web.Response:
     return web.Response(status=204)
 
 
-async def read_resource(request: web.Request, cls: type[T]) -> T:
-    """The request body as ``cls``: 415 for another media type, 413 when too large, 400 when invalid."""
+async def read_resource(request: web.Request, classes: type[T] | Sequence[type[T]]) -> T:
+    """The request body as ``classes`` (or whichever of several classes its root element names: a derived
+    Response type, a MirrorMeterReading or its list): 415 for another media type, 413 when too large, 400
+    when invalid (against the configured schema too) or of another type."""
+    choices = (classes,) if isinstance(classes, type) else tuple(classes)
     ctype = request.content_type
     if ctype != CONTENT_TYPE:
         raise web.HTTPUnsupportedMediaType(text=f"request body must be {CONTENT_TYPE}, not {ctype or 'absent'}")
@@ -88,11 +92,16 @@ async def read_resource(request: web.Request, cls: type[T]) -> T:
         )
     try:
         root = parse_document(data)
+        name = etree.QName(root).localname
+        cls = next((c for c in choices if c.XML_NAME == name), choices[0])
         validator = request.app[CONTEXT].validator
         if validator is not None:
             errors = validator.errors(root)
             if errors:
                 raise web.HTTPBadRequest(text=f"{cls.XML_NAME}: not valid against {validator.path.name}: {errors[0]}")
+        if len(choices) > 1 and cls.XML_NAME != name:
+            expected = " or ".join(repr(c.XML_NAME) for c in choices)
+            raise XmlDecodeError("", f"root element is {name!r}; expected {expected}")
         return from_element(root, cls)
     except XmlDecodeError as exc:
         raise web.HTTPBadRequest(text=str(exc)) from None

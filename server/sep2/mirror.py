@@ -63,7 +63,6 @@ from gridhan.server.context import CONTEXT
 from gridhan.server.identity import Principal
 from gridhan.server.sep2.http import created, no_content, paging, read_resource, xml_response
 from gridhan.server.sep2.registry import FunctionSets
-from gridhan.server.sep2.response import read_resource_of
 from gridhan.server.sep2.scope import require_registered, visible_device_ids
 from gridhan.server.store import metering as metering_store
 from gridhan.server.store.metering import MeterReadingData, MissingReadingType, ReadingSetData
@@ -373,7 +372,7 @@ async def post_mirror_readings(request: web.Request) -> web.Response:
     """New data for a mirror (10.11.3 d)): a MirrorMeterReading or a MirrorMeterReadingList."""
     ctx = request.app[CONTEXT]
     mirror = await _mirror_in_scope(request, "mup", "MirrorUsagePoint")
-    body = await read_resource_of(request, (MirrorMeterReading, MirrorMeterReadingList))
+    body = await read_resource(request, (MirrorMeterReading, MirrorMeterReadingList))
     now = ctx.now()
     if isinstance(body, MirrorMeterReadingList):
         path = "MirrorMeterReadingList/MirrorMeterReading"

@@ -46,12 +46,14 @@ class FunctionSets:
 FUNCTION_SETS = web.AppKey("gridhan_function_sets", FunctionSets)
 
 
-async def resolve_event(app: web.Application, mrid: str) -> EventRef | None:
-    """The event a Response's subject names, asking every function set that has events."""
-    from gridhan.server.context import CONTEXT
-
-    for resolver in app[FUNCTION_SETS].event_resolvers:
-        ref = await resolver(app[CONTEXT], mrid)
+async def resolve_event(ctx: Any, mrid: str) -> EventRef | None:
+    """The event a Response's subject names, asking every function set that has events (``ctx`` is the
+    AppContext, whose ``function_sets`` the 2030.5 application filled in; the admin API uses it too)."""
+    function_sets = ctx.function_sets
+    if function_sets is None:
+        return None
+    for resolver in function_sets.event_resolvers:
+        ref = await resolver(ctx, mrid)
         if ref is not None:
             return ref
     return None

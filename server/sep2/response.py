@@ -31,29 +31,25 @@ descending then endDeviceLFDI ascending.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, TypeVar
 
 from aiohttp import web
-from lxml import etree
 
-from gridhan.schemas.sep2 import CONTENT_TYPE, ListLink
+from gridhan.schemas.sep2 import ListLink
 from gridhan.schemas.sep2.response import DERControlResponse, Response, ResponseList, ResponseSet, ResponseSetList
 from gridhan.schemas.xmlcodec import (
-    XmlDecodeError,
     XmlResource,
     decode,
     derived_classes,
     encode,
-    from_element,
-    parse_document,
 )
-from gridhan.server.context import CONTEXT, AppContext
+from gridhan.server.context import CONTEXT
 from gridhan.server.identity import Principal
-from gridhan.server.sep2.http import created, paging, xml_response
-from gridhan.server.sep2.registry import EventRef, FunctionSets, resolve_event
+from gridhan.server.sep2.http import created, paging, read_resource, xml_response
+from gridhan.server.sep2.registry import FunctionSets, resolve_event
 from gridhan.server.sep2.scope import require_registered, visible_device_ids
 from gridhan.server.store import responses as response_store
 from gridhan.server.store.tables import DeviceGroupRow, ResponseRow
@@ -134,55 +130,6 @@ def response_class(kind: str) -> type[Response]:
     raise KeyError(kind)
 
 
-async def resolve_subject(ctx: AppContext, mrid: str) -> EventRef | None:
-    """The event with this mRID, asking the resolvers of the 2030.5 application (for callers that have the
-    context but not the application, like the admin API)."""
-    if ctx.function_sets is None:
-        return None
-    for resolver in ctx.function_sets.event_resolvers:
-        ref = await resolver(ctx, mrid)
-        if ref is not None:
-            return ref
-    return None
-
-
-# -- reading a body of one of several types --------------------------------------------------------
-
-
-async def read_resource_of(request: web.Request, classes: Sequence[type[T]]) -> T:
-    """The request body as whichever of ``classes`` its root element names (a derived Response type, or a
-    MirrorMeterReading or its list): 415 for another media type, 413 when too large, 400 when invalid or
-    of another type. The same checks as :func:`~gridhan.server.sep2.http.read_resource`."""
-    ctype = request.content_type
-    if ctype != CONTENT_TYPE:
-        raise web.HTTPUnsupportedMediaType(text=f"request body must be {CONTENT_TYPE}, not {ctype or 'absent'}")
-    limit = request.app[CONTEXT].settings.max_body_bytes
-    if request.content_length is not None and request.content_length > limit:
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=limit, actual_size=request.content_length, text=f"request body exceeds {limit} bytes"
-        )
-    data = await request.content.read(limit + 1)
-    if len(data) > limit:
-        raise web.HTTPRequestEntityTooLarge(
-            max_size=limit, actual_size=len(data), text=f"request body exceeds {limit} bytes"
-        )
-    try:
-        root = parse_document(data)
-        name = etree.QName(root).localname
-        cls = next((c for c in classes if c.XML_NAME == name), None)
-        if cls is None:
-            expected = " or ".join(repr(c.XML_NAME) for c in classes)
-            raise XmlDecodeError("", f"root element is {name!r}; expected {expected}")
-        validator = request.app[CONTEXT].validator
-        if validator is not None:
-            errors = validator.errors(root)
-            if errors:
-                raise web.HTTPBadRequest(text=f"{cls.XML_NAME}: not valid against {validator.path.name}: {errors[0]}")
-        return from_element(root, cls)
-    except XmlDecodeError as exc:
-        raise web.HTTPBadRequest(text=str(exc)) from None
-
-
 # -- rendering -----------------------------------------------------------------------------------------
 
 
@@ -246,7 +193,7 @@ async def post_response(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     who = require_registered(request)
     spec = response_set(request.match_info["set"])
-    body = await read_resource_of(request, spec.classes)
+    body = await read_resource(request, spec.classes)
     device_id = await _responding_device(request, who, body)
     if body.status is None:
         raise web.HTTPBadRequest(
@@ -256,7 +203,7 @@ async def post_response(request: web.Request) -> web.Response:
         raise web.HTTPBadRequest(
             text=f"{body.XML_NAME}/status: {body.status} is not a status Table 27 defines (1-14, 252-254)"
         )
-    event = await resolve_event(request.app, body.subject)
+    event = await resolve_event(request.app[CONTEXT], body.subject)
     if event is None or device_id not in event.device_ids:
         raise web.HTTPBadRequest(
             text=f"{body.XML_NAME}/subject: no event with mRID {body.subject} is addressed to the EndDevice "
@@ -339,9 +286,7 @@ __all__ = [
     "RESPONSE_SETS",
     "STATUSES",
     "ResponseSetSpec",
-    "read_resource_of",
     "render_response",
-    "resolve_subject",
     "response_class",
     "setup",
 ]
