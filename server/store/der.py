@@ -20,19 +20,25 @@ from gridhan.server.store.tables import (
     GroupMemberRow,
 )
 
+
+async def _insert_under(store: Store, row: Any, parent: type, parent_id: int, parent_name: str) -> Any:
+    """Insert ``row`` whose parent (``parent`` with id ``parent_id``) must exist: ``KeyError`` names a
+    missing parent, :class:`Conflict` an mRID that is taken."""
+    try:
+        async with store.session() as s, s.begin():
+            if await s.get(parent, parent_id) is None:
+                raise KeyError(f"no {parent_name} with id {parent_id}")
+            s.add(row)
+    except IntegrityError:
+        raise Conflict(f"a {type(row).__name__.removesuffix('Row')} with mRID {row.mrid} already exists") from None
+    return row
+
+
 # -- programs ---------------------------------------------------------------------------------------
 
 
 async def create_program(store: Store, **fields: Any) -> DerProgramRow:
-    row = DerProgramRow(**fields)
-    try:
-        async with store.session() as s, s.begin():
-            if await s.get(DeviceGroupRow, fields["group_id"]) is None:
-                raise KeyError(f"no group with id {fields['group_id']}")
-            s.add(row)
-    except IntegrityError:
-        raise Conflict(f"a DERProgram with mRID {fields.get('mrid')} already exists") from None
-    return row
+    return await _insert_under(store, DerProgramRow(**fields), DeviceGroupRow, fields["group_id"], "group")
 
 
 async def program(store: Store, program_id: int) -> DerProgramRow | None:
@@ -110,15 +116,7 @@ async def create_target_group(store: Store, *, device_ids: list[int], **fields: 
 
 
 async def create_control(store: Store, **fields: Any) -> DerControlRow:
-    row = DerControlRow(**fields)
-    try:
-        async with store.session() as s, s.begin():
-            if await s.get(DerProgramRow, fields["program_id"]) is None:
-                raise KeyError(f"no DER program with id {fields['program_id']}")
-            s.add(row)
-    except IntegrityError:
-        raise Conflict(f"a DERControl with mRID {fields.get('mrid')} already exists") from None
-    return row
+    return await _insert_under(store, DerControlRow(**fields), DerProgramRow, fields["program_id"], "DER program")
 
 
 async def control(store: Store, control_id: int) -> DerControlRow | None:
@@ -196,15 +194,7 @@ async def delete_default_control(store: Store, program_id: int) -> bool:
 
 
 async def create_curve(store: Store, **fields: Any) -> DerCurveRow:
-    row = DerCurveRow(**fields)
-    try:
-        async with store.session() as s, s.begin():
-            if await s.get(DerProgramRow, fields["program_id"]) is None:
-                raise KeyError(f"no DER program with id {fields['program_id']}")
-            s.add(row)
-    except IntegrityError:
-        raise Conflict(f"a DERCurve with mRID {fields.get('mrid')} already exists") from None
-    return row
+    return await _insert_under(store, DerCurveRow(**fields), DerProgramRow, fields["program_id"], "DER program")
 
 
 async def curve(store: Store, curve_id: int) -> DerCurveRow | None:
