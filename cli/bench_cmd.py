@@ -1,4 +1,5 @@
-"""``gridhan bench``: the mutual-TLS load benchmark of gridhan against a bare aiohttp server.
+"""``gridhan bench``: the mutual-TLS load benchmark of gridhan against a bare aiohttp server (or, with
+``--fanout N``, the notification fan-out benchmark of ``bench/fanout.py``).
 
 The benchmark itself lives in the ``bench/`` folder of a source checkout (it is not installed with the
 package); this module only defines its options and finds that folder. Wire it into the top-level parser
@@ -117,6 +118,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "handshakes/s and the gridhan/bare ratios. Needs a source checkout (the bench/ folder).",
     )
     add_arguments(parser)
+    parser.add_argument(
+        "--fanout",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: the notification fan-out benchmark (bench/fanout.py) with N subscribed devices; "
+        "its other options through python -m bench.fanout",
+    )
     parser.set_defaults(func=run)
 
 
@@ -124,11 +133,14 @@ def run(args: argparse.Namespace) -> int:
     """Run the benchmark; 0 when it completed, 1 with a message on stderr when it could not."""
     if (SOURCE_ROOT / "bench" / "mtls_load.py").is_file() and str(SOURCE_ROOT) not in sys.path:
         sys.path.insert(0, str(SOURCE_ROOT))
+    name = "bench.fanout" if getattr(args, "fanout", 0) else "bench.mtls_load"
     try:
-        mtls_load = importlib.import_module("bench.mtls_load")
+        module = importlib.import_module(name)
     except ImportError as exc:
         print(
             f"gridhan bench: the benchmark needs a source checkout of gridhan (bench/ folder): {exc}", file=sys.stderr
         )
         return 1
-    return mtls_load.run(args)
+    if name == "bench.fanout":
+        return module.main(["--listeners", str(args.fanout), *(["--json", str(args.json)] if args.json else [])])
+    return module.run(args)

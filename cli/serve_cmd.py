@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument(
         "--demo",
         action="store_true",
-        help="create the development PKI and demo devices, print how to talk to the server",
+        help="create the development PKI and demo devices, print how to talk to the server; unless "
+        "notify_allowed_hosts is set, notifications may go to this machine's loopback addresses",
     )
     for name, env, default, text in describe():
         serve.add_argument(
@@ -65,6 +66,8 @@ async def _serve(settings: Settings, *, demo: bool) -> int:
         from gridhan.server.demo import demo_pki
 
         pki = demo_pki(settings.data_dir)
+        if not settings.notify_allowed_hosts:  # demo devices listen on this machine
+            settings = settings.replace(notify_allowed_hosts=("127.0.0.0/8", "::1"))
         admin_token(settings)
     server = GridhanServer(settings)
     await server.start()

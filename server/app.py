@@ -16,12 +16,13 @@ from aiohttp import web
 from cryptography import x509
 
 from gridhan.certs.identity import load_certificate
-from gridhan.certs.tls import server_context
+from gridhan.certs.tls import client_context, server_context
 from gridhan.schemas.clock import Clock, SystemClock
 from gridhan.schemas.xsd import SchemaValidator
 from gridhan.server.admin.app import build_admin_app
 from gridhan.server.context import AppContext, RuntimeSettings
 from gridhan.server.identity import IdentityRegistry
+from gridhan.server.notify.service import NotifyService
 from gridhan.server.sep2.app import build_sep2_app
 from gridhan.server.sep2.edev import self_device_information
 from gridhan.server.settings import Settings
@@ -132,9 +133,16 @@ class GridhanServer:
 
             ctx.on_trust_change.append(rebuild_tls)
 
-            sep2_runner = web.AppRunner(build_sep2_app(ctx), access_log_format=ACCESS_LOG_FORMAT, handle_signals=False)
+            sep2_app = build_sep2_app(ctx)
+            sep2_runner = web.AppRunner(sep2_app, access_log_format=ACCESS_LOG_FORMAT, handle_signals=False)
             await sep2_runner.setup()
             self._runners.append(sep2_runner)
+            # notifications are POSTed with the server's own certificate (clause 8.7; TLS rules of 5.4)
+            notify_ssl = client_context(
+                files.cert, files.key, trust_anchors=files.trust_anchors, ciphers=settings.ciphers
+            )
+            ctx.notify = NotifyService(ctx, sep2_app, notify_ssl)
+            await ctx.notify.start()
             if settings.trusted_proxies:
                 self.sep2_site = web.TCPSite(sep2_runner, settings.host, settings.port)
             else:
@@ -188,7 +196,11 @@ class GridhanServer:
         return f"https://{self.settings.admin_host}:{self.admin_port}"
 
     async def stop(self) -> None:
-        """Graceful shutdown: stop accepting, let requests in flight finish, close the database."""
+        """Graceful shutdown: stop the notification workers (what they hold stays in the outbox), stop
+        accepting, let requests in flight finish, close the database."""
+        if self.ctx is not None and self.ctx.notify is not None:
+            await self.ctx.notify.stop()
+            self.ctx.notify = None
         for runner in reversed(self._runners):
             await runner.cleanup()
         self._runners.clear()

@@ -16,6 +16,7 @@ from gridhan.server.settings import Settings
 from gridhan.server.store.repo import Store
 
 if TYPE_CHECKING:
+    from gridhan.server.notify.service import NotifyService
     from gridhan.server.sep2.registry import FunctionSets
 
 #: Resource names whose pollRate the utility may set (clause 5.x on polling: pollRate on the resource).
@@ -87,6 +88,8 @@ class AppContext:
     #: The 2030.5 application's function-set registry (set when it is built), so the admin API can find
     #: events through the same resolvers as the Response function set.
     function_sets: FunctionSets | None = None
+    #: Notification delivery and the event-boundary scheduler (clause 8.7), while the server runs.
+    notify: NotifyService | None = None
 
     def now(self) -> int:
         return int(self.clock.now())

@@ -71,6 +71,24 @@ class Settings:
     )
     schema_sha256: str = setting("", "expected SHA-256 of schema_path (refuses to start on a mismatch)")
     manufacturer_pen: int = setting(0, "IANA private enterprise number the server reports as its mfID (SelfDevice)")
+    notify_allowed_hosts: tuple[str, ...] = setting(
+        (), "hosts notifications may be POSTed to: names, *.domain, networks (10.0.0.0/8) or *; empty: none"
+    )
+    notify_allow_http: bool = setting(
+        False, "also POST notifications over plain http, to loopback addresses only (tests)"
+    )
+    notify_deliver: bool = setting(True, "deliver notifications from this process (false: only queue them)")
+    notify_concurrency: int = setting(64, "notification POSTs in flight at once")
+    notify_batch: int = setting(500, "notifications a delivery worker claims at once")
+    notify_max_attempts: int = setting(8, "delivery attempts of a notification before it is marked failed")
+    notify_backoff: float = setting(5.0, "seconds before the first retry of a delivery; doubles with each attempt")
+    notify_backoff_max: float = setting(3600.0, "longest wait between two delivery attempts, seconds")
+    notify_timeout: float = setting(10.0, "seconds one notification POST may take (connect, TLS, answer)")
+    notify_claim_ttl: float = setting(120.0, "seconds a worker's claim on notifications lasts (then they are retried)")
+    notify_poll_interval: float = setting(
+        30.0, "seconds between looks at the outbox and the event clock when nothing wakes them"
+    )
+    subscriptions_per_device: int = setting(100, "most Subscriptions one EndDevice may hold")
     log_level: str = setting("INFO", "DEBUG, INFO, WARNING or ERROR")
     log_format: str = setting("text", "text, or json (one object per line)")
 

@@ -220,9 +220,7 @@ async def test_control_for_a_list_of_devices_with_an_iso_start(env: Env):
 
 def der_documents(rtg_max_w: int) -> dict[str, object]:
     return {
-        "dercap": DERCapability(
-            modesSupported="0000FFFF", rtgMaxW=ActivePower(multiplier=3, value=rtg_max_w), type=4
-        ),
+        "dercap": DERCapability(modesSupported="0000FFFF", rtgMaxW=ActivePower(multiplier=3, value=rtg_max_w), type=4),
         "ders": DERStatus(readingTime=T0),
         "dera": DERAvailability(readingTime=T0, statWAvail=ActivePower(multiplier=0, value=3000)),
     }

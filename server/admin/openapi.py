@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.server.admin import openapi_der, responses, telemetry
+from gridhan.server.admin import openapi_der, openapi_pubsub, responses, telemetry
 from gridhan.server.admin.serialize import API
 from gridhan.server.context import POLLED_RESOURCES
 
@@ -564,9 +564,25 @@ def document() -> dict[str, Any]:
         "security": [{"bearer": []}],
         "tags": [
             {"name": t}
-            for t in ("devices", "aggregators", "groups", "settings", "der", "responses", "telemetry", "server")
+            for t in (
+                "devices",
+                "aggregators",
+                "groups",
+                "settings",
+                "der",
+                "responses",
+                "telemetry",
+                "subscriptions",
+                "server",
+            )
         ],
-        "paths": {**_paths(), **openapi_der.paths(), **responses.paths(), **telemetry.paths()},
+        "paths": {
+            **_paths(),
+            **openapi_der.paths(),
+            **responses.paths(),
+            **telemetry.paths(),
+            **openapi_pubsub.paths(),
+        },
         "components": {
             "securitySchemes": {
                 "bearer": {
@@ -599,7 +615,13 @@ def document() -> dict[str, Any]:
                     ("UnsupportedMediaType", "the request body is not application/json"),
                 )
             },
-            "schemas": {**_schemas(), **openapi_der.schemas(), **responses.schemas(), **telemetry.schemas()},
+            "schemas": {
+                **_schemas(),
+                **openapi_der.schemas(),
+                **responses.schemas(),
+                **telemetry.schemas(),
+                **openapi_pubsub.schemas(),
+            },
         },
     }
 

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gridhan.server.admin import aggregators, der, devices, groups, openapi, responses, settings, telemetry
+from gridhan.server.admin import (
+    aggregators,
+    der,
+    devices,
+    groups,
+    openapi,
+    responses,
+    settings,
+    subscriptions,
+    telemetry,
+)
 
 
 def setup(app: web.Application) -> None:
     """Add every admin route to ``app`` (the health route is added by :func:`build_admin_app`)."""
-    for module in (devices, aggregators, groups, settings, der, responses, telemetry, openapi):
+    for module in (devices, aggregators, groups, settings, der, responses, telemetry, subscriptions, openapi):
         module.setup(app)

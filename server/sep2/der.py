@@ -47,6 +47,7 @@ from gridhan.schemas.sep2 import (
 from gridhan.schemas.xmlcodec import XmlResource, decode, encode
 from gridhan.server.context import CONTEXT
 from gridhan.server.identity import Principal
+from gridhan.server.notify.topics import SUBSCRIBABLE_NON_CONDITIONAL as SUBSCRIBABLE
 from gridhan.server.sep2.edev import device_href
 from gridhan.server.sep2.http import no_content, paging, read_resource, xml_response
 from gridhan.server.sep2.registry import EventRef, FunctionSets
@@ -112,7 +113,7 @@ def render_control(row: DerControlRow, status: Status) -> DERControl:
         mRID=row.mrid,
         description=row.description,
         version=row.version,
-        subscribable=0,
+        subscribable=SUBSCRIBABLE,
         creationTime=row.creation_time,
         EventStatus=EventStatus(
             currentStatus=int(status.current_status),
@@ -155,7 +156,7 @@ async def render_program(request: web.Request, row: DerProgramRow) -> DERProgram
     has_default = await der_store.default_control(store, row.id) is not None  # type: ignore[arg-type]
     return DERProgram(
         href=href,
-        subscribable=0,
+        subscribable=SUBSCRIBABLE,
         mRID=row.mrid,
         description=row.description,
         version=row.version,
@@ -180,7 +181,7 @@ async def get_group_programs(request: web.Request) -> web.Response:
     return xml_response(
         DERProgramList(
             href=request.path,
-            subscribable=0,
+            subscribable=SUBSCRIBABLE,
             all=result.total,
             results=len(items),
             DERProgram=items,
@@ -224,7 +225,9 @@ async def get_controls(request: web.Request) -> web.Response:
     chosen = rows[page.start : page.start + page.limit]
     items = [render_control(r, status[r.mrid]) for r in chosen]
     return xml_response(
-        DERControlList(href=request.path, subscribable=0, all=len(rows), results=len(items), DERControl=items)
+        DERControlList(
+            href=request.path, subscribable=SUBSCRIBABLE, all=len(rows), results=len(items), DERControl=items
+        )
     )
 
 
@@ -239,7 +242,9 @@ async def get_active_controls(request: web.Request) -> web.Response:
     chosen = active[page.start : page.start + page.limit]
     items = [render_control(r, status[r.mrid]) for r in chosen]
     return xml_response(
-        DERControlList(href=request.path, subscribable=0, all=len(active), results=len(items), DERControl=items)
+        DERControlList(
+            href=request.path, subscribable=SUBSCRIBABLE, all=len(active), results=len(items), DERControl=items
+        )
     )
 
 
@@ -261,7 +266,7 @@ async def get_default_control(request: web.Request) -> web.Response:
     if row is None:
         raise web.HTTPNotFound(text="this DERProgram has no DefaultDERControl")
     doc = decode(row.document, DefaultDERControl)
-    doc.href, doc.mRID, doc.version, doc.subscribable = request.path, row.mrid, row.version, 0
+    doc.href, doc.mRID, doc.version, doc.subscribable = request.path, row.mrid, row.version, SUBSCRIBABLE
     return xml_response(doc)
 
 

@@ -38,6 +38,7 @@ from gridhan.server.identity import Principal
 from gridhan.server.sep2.http import created, memo_response, no_content, paging, read_resource, xml_response
 from gridhan.server.sep2.registry import FunctionSets
 from gridhan.server.sep2.scope import device_in_scope, principal, visible_device_ids
+from gridhan.server.store.pubsub import subscription_counts
 from gridhan.server.store.repo import Conflict
 from gridhan.server.store.tables import EndDeviceRow
 
@@ -52,12 +53,14 @@ def device_href(device_id: int) -> str:
     return f"{LIST_PATH}/{device_id}"
 
 
-def render_end_device(row: EndDeviceRow, counts: tuple[int, int], csip_aus: bool = False) -> EndDevice:
+def render_end_device(
+    row: EndDeviceRow, counts: tuple[int, int], csip_aus: bool = False, subscriptions: int | None = None
+) -> EndDevice:
     href = device_href(row.id)  # type: ignore[arg-type]
     fsa_count, log_count = counts
     return EndDevice(
         href=href,
-        subscribable=0,
+        subscribable=1,  # non-conditional subscriptions (clause 8.7, gridhan.server.notify.topics)
         DERListLink=ListLink(href=f"{href}/der", all=1),
         deviceCategory=row.device_category,
         DeviceInformationLink=Link(href=f"{href}/di"),
@@ -71,6 +74,7 @@ def render_end_device(row: EndDeviceRow, counts: tuple[int, int], csip_aus: bool
         FunctionSetAssignmentsListLink=ListLink(href=f"{href}/fsa", all=fsa_count),
         postRate=row.post_rate,
         RegistrationLink=Link(href=f"{href}/rg") if row.pin is not None and row.registered_time is not None else None,
+        SubscriptionListLink=None if subscriptions is None else ListLink(href=f"{href}/sub", all=subscriptions),
         ConnectionPointLink=Link(href=f"{href}/cp") if csip_aus else None,
     )
 
@@ -86,8 +90,9 @@ async def get_list(request: web.Request) -> web.Response:
     first = who.device_id if who.kind == "aggregator" else None
     result = await ctx.store.devices_in_scope(ids, page.start, page.limit, first_id=first, after=page.after)
     counts = await ctx.store.link_counts([r.id for r in result.rows])
+    subs = await subscription_counts(ctx.store, [r.id for r in result.rows])  # type: ignore[misc]
     csip_aus = ctx.settings.csip_aus
-    items = [render_end_device(r, counts[r.id], csip_aus) for r in result.rows]
+    items = [render_end_device(r, counts[r.id], csip_aus, subs[r.id]) for r in result.rows]
     return xml_response(
         EndDeviceList(
             href=LIST_PATH, all=result.total, results=len(items), subscribable=0, pollRate=poll, EndDevice=items
@@ -161,11 +166,12 @@ async def get_device(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     row = await device_in_scope(request)
     counts = (await ctx.store.link_counts([row.id]))[row.id]  # type: ignore[list-item, index]
+    subs = (await subscription_counts(ctx.store, [row.id]))[row.id]  # type: ignore[list-item, index]
     # every value render_end_device reads is in the key
     key = ("EndDevice", row.id, row.lfdi, row.sfdi, row.device_category, row.enabled, row.changed_time,
-           row.post_rate, row.pin is None or row.registered_time is None, counts)  # fmt: skip
+           row.post_rate, row.pin is None or row.registered_time is None, counts, subs)  # fmt: skip
     csip_aus = ctx.settings.csip_aus
-    return memo_response(request, key, lambda: render_end_device(row, counts, csip_aus))
+    return memo_response(request, key, lambda: render_end_device(row, counts, csip_aus, subs))
 
 
 async def delete_device(request: web.Request) -> web.Response:

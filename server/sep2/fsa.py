@@ -23,7 +23,7 @@ async def render_fsa(request: web.Request, who: Principal, group: DeviceGroupRow
     for contribute in request.app[FUNCTION_SETS].fsa_links:
         links.update(await contribute(request, who, group))
     return FunctionSetAssignments(
-        href=href, mRID=group.mrid, description=group.description, version=group.version, subscribable=0, **links
+        href=href, mRID=group.mrid, description=group.description, version=group.version, subscribable=1, **links
     )
 
 
@@ -40,7 +40,7 @@ async def get_list(request: web.Request) -> web.Response:
             href=base,
             all=result.total,
             results=len(items),
-            subscribable=0,
+            subscribable=1,  # clause 8.7: see gridhan.server.notify.topics
             pollRate=ctx.runtime.poll_rates["FunctionSetAssignmentsList"],
             FunctionSetAssignments=items,
         )

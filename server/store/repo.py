@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
+from gridhan.server.notify.outbox import OutboxListener
 from gridhan.server.store.cache import ReadCache
 from gridhan.server.store.db import create_engine, migrate
 from gridhan.server.store.tables import (
@@ -49,6 +50,9 @@ class Store:
         session_class = type("StoreSession", (Session,), {})
         self.cache = ReadCache()
         self.cache.attach(session_class)
+        # ... and its transactional outbox turns each transaction's changes into notifications (clause 8.7)
+        self.outbox = OutboxListener()
+        self.outbox.attach(session_class)
         self._sessions = async_sessionmaker(
             engine, expire_on_commit=False, class_=AsyncSession, sync_session_class=session_class
         )

@@ -11,6 +11,7 @@ from gridhan.server.store.tables.core import (
 )
 from gridhan.server.store.tables.der import DerControlRow, DerCurveRow, DerDefaultControlRow, DerProgramRow
 from gridhan.server.store.tables.metering import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
+from gridhan.server.store.tables.pubsub import EventBoundaryRow, NotificationRow, SubscriptionRow
 from gridhan.server.store.tables.response import ResponseRow
 
 __all__ = [
@@ -21,12 +22,15 @@ __all__ = [
     "DeviceGroupRow",
     "DeviceRecordRow",
     "EndDeviceRow",
+    "EventBoundaryRow",
     "GroupMemberRow",
     "LogEventRow",
     "MeterReadingRow",
     "MirrorUsagePointRow",
+    "NotificationRow",
     "ReadingRow",
     "ReadingSetRow",
     "ResponseRow",
     "ServerSettingRow",
+    "SubscriptionRow",
 ]
