@@ -537,8 +537,8 @@ async def get_reading(request: web.Request) -> web.Response:
 async def _mirror_count(request: web.Request, who: Principal) -> int:
     if not who.registered or who.device_id is None:
         return 0
-    page = await metering_store.mirrors_in_scope(request.app[CONTEXT].store, await visible_device_ids(request), 0, 0)
-    return page.total
+    counts = await metering_store.mirror_counts(request.app[CONTEXT].store, await visible_device_ids(request))
+    return sum(counts.values())
 
 
 async def _dcap_links(request: web.Request, who: Principal) -> dict[str, Any]:

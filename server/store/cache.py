@@ -1,5 +1,6 @@
 """An in-process read cache of the hottest queries (a device's EndDevice row and the counts its list links
-carry), kept exact by the store's own session events rather than by callers remembering to invalidate.
+and DeviceCapability's mirror links carry), kept exact by the store's own session events rather than by
+callers remembering to invalidate.
 
 Every flush reports the rows it inserted, updated or deleted; when the transaction commits, the entries
 those rows feed are dropped. A bulk UPDATE or DELETE, whose rows the ORM cannot name (and database
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from gridhan.server.store.tables import EndDeviceRow, GroupMemberRow, LogEventRow
+from gridhan.server.store.tables import EndDeviceRow, GroupMemberRow, LogEventRow, MirrorUsagePointRow
 
 _TOUCHED = "gridhan_touched"
 _ALL = "all"
@@ -27,6 +28,8 @@ class ReadCache:
         self.generation = 0
         self.devices: OrderedDict[int, EndDeviceRow] = OrderedDict()
         self.counts: OrderedDict[int, tuple[int, int]] = OrderedDict()
+        #: MirrorUsagePoints per device (the ``all`` of DeviceCapability's mirror and UsagePoint links)
+        self.mirrors: OrderedDict[int, int] = OrderedDict()
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -48,12 +51,13 @@ class ReadCache:
 
     def invalidate(self, touched: set[tuple[str, int]] | set[str]) -> None:
         self.generation += 1
+        tables = {"device": self.devices, "counts": self.counts, "mirrors": self.mirrors}
         if _ALL in touched:
-            self.devices.clear()
-            self.counts.clear()
+            for table in tables.values():
+                table.clear()
             return
         for kind, key in touched:  # type: ignore[misc]
-            (self.devices if kind == "device" else self.counts).pop(key, None)
+            tables[kind].pop(key, None)
 
     def attach(self, session_class: type[Session]) -> None:
         """Listen to the flushes, bulk statements and commits of sessions of ``session_class``."""
@@ -74,6 +78,8 @@ class ReadCache:
                 touched.add(_ALL if obj in session.deleted else ("device", obj.id))
             elif isinstance(obj, LogEventRow | GroupMemberRow):
                 touched.add(("counts", obj.device_id))
+            elif isinstance(obj, MirrorUsagePointRow):
+                touched.add(("mirrors", obj.device_id))
 
     def _on_execute(self, state: ORMExecuteState) -> None:
         if state.is_update or state.is_delete or state.is_insert:
