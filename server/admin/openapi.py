@@ -11,42 +11,18 @@ from typing import Any
 from aiohttp import web
 
 from gridhan.server.admin import openapi_der, openapi_pubsub, responses, telemetry
+from gridhan.server.admin.apidoc import BODY_ERRORS
+from gridhan.server.admin.apidoc import errors as _errors
+from gridhan.server.admin.apidoc import json_content as _json
+from gridhan.server.admin.apidoc import nullable as _nullable
+from gridhan.server.admin.apidoc import ref as _ref
 from gridhan.server.admin.serialize import API
+from gridhan.server.admin.validation import INT32_MAX
 from gridhan.server.context import POLLED_RESOURCES
-
-INT32_MAX = 2**31 - 1
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 def _body(name: str) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": _ref(name)}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    names = {
-        400: "BadRequest",
-        401: "Unauthorized",
-        404: "NotFound",
-        409: "Conflict",
-        413: "TooLarge",
-        415: "UnsupportedMediaType",
-    }
-    return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
-
-
-#: Errors every operation with a JSON body may answer.
-BODY_ERRORS = (400, 401, 413, 415)
 
 
 def _schemas() -> dict[str, Any]:

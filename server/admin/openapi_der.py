@@ -5,38 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from gridhan.server.admin.apidoc import BODY_ERRORS, ID, PAGE, PATH_ID, TIME
+from gridhan.server.admin.apidoc import errors as _errors
+from gridhan.server.admin.apidoc import json_content as _json
+from gridhan.server.admin.apidoc import nullable as _nullable
+from gridhan.server.admin.apidoc import ref as _ref
 from gridhan.server.admin.serialize import API
 
-INT32_MAX = 2**31 - 1
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    names = {
-        400: "BadRequest",
-        401: "Unauthorized",
-        404: "NotFound",
-        409: "Conflict",
-        413: "TooLarge",
-        415: "UnsupportedMediaType",
-    }
-    return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
-
-
-BODY_ERRORS = (400, 401, 413, 415)
-ID = {"type": "integer", "minimum": 1, "maximum": INT32_MAX}
-TIME = {"type": "integer", "description": "TimeType: seconds since 1970-01-01T00:00:00Z"}
 STRUCT = {"type": "object", "description": "a 2030.5 structure in JSON, with the schema's member names"}
 
 
@@ -51,10 +26,6 @@ def _op(summary: str, responses: dict[str, Any], body: str | None = None, params
 
 def _created(name: str) -> dict[str, Any]:
     return {**_json(_ref(name), "created"), "headers": {"Location": {"schema": {"type": "string"}}}}
-
-
-PATH_ID = [{"$ref": "#/components/parameters/id"}]
-PAGE = [{"$ref": "#/components/parameters/offset"}, {"$ref": "#/components/parameters/limit"}]
 
 
 def schemas() -> dict[str, Any]:

@@ -5,33 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from gridhan.server.admin.apidoc import ID, PAGE, TIME
+from gridhan.server.admin.apidoc import errors as _errors
+from gridhan.server.admin.apidoc import json_content as _json
+from gridhan.server.admin.apidoc import nullable as _nullable
+from gridhan.server.admin.apidoc import ref as _ref
 from gridhan.server.admin.serialize import API
 from gridhan.server.store.pubsub import STATES
 
-INT32_MAX = 2**31 - 1
-ID = {"type": "integer", "minimum": 1, "maximum": INT32_MAX}
-TIME = {"type": "integer", "description": "TimeType: seconds since 1970-01-01T00:00:00Z"}
 WALL = {"type": "number", "description": "seconds since 1970-01-01T00:00:00Z (the server host's clock)"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    names = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound"}
-    return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
-
-
-PAGE = [{"$ref": "#/components/parameters/offset"}, {"$ref": "#/components/parameters/limit"}]
 
 
 def schemas() -> dict[str, Any]:

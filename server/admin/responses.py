@@ -18,15 +18,17 @@ from typing import Any
 
 from aiohttp import web
 
+from gridhan.server.admin.apidoc import errors as _errors
+from gridhan.server.admin.apidoc import json_content as _json
+from gridhan.server.admin.apidoc import ref as _ref
 from gridhan.server.admin.serialize import API
-from gridhan.server.admin.validation import bad_request, not_found, page_params, path_id
+from gridhan.server.admin.validation import INT32_MAX, bad_request, not_found, page_params, path_id
 from gridhan.server.context import CONTEXT
 from gridhan.server.sep2.registry import resolve_event
 from gridhan.server.sep2.response import STATUSES
 from gridhan.server.store import responses as response_store
 from gridhan.server.store.tables import ResponseRow
 
-INT32_MAX = 2**31 - 1
 _MRID = re.compile(r"(?:[0-9A-Fa-f]{2}){1,16}")
 
 
@@ -121,19 +123,6 @@ def setup(app: web.Application) -> None:
 
 
 # -- OpenAPI description (merged into gridhan.server.admin.openapi) ----------------------------------
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    names = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound"}
-    return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
 
 
 _ID = {"type": "integer", "minimum": 1, "maximum": INT32_MAX}

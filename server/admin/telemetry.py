@@ -21,13 +21,16 @@ from typing import Any
 
 from aiohttp import web
 
+from gridhan.server.admin.apidoc import errors as _errors
+from gridhan.server.admin.apidoc import json_content as _json
+from gridhan.server.admin.apidoc import nullable as _nullable
+from gridhan.server.admin.apidoc import ref as _ref
 from gridhan.server.admin.serialize import API
-from gridhan.server.admin.validation import bad_request, not_found, page_params, path_id, query_int
+from gridhan.server.admin.validation import INT32_MAX, bad_request, not_found, page_params, path_id, query_int
 from gridhan.server.context import CONTEXT
 from gridhan.server.store import metering as metering_store
 from gridhan.server.store.metering import TelemetryRow
 
-INT32_MAX = 2**31 - 1
 #: Largest TimeType the API takes in from/to (a signed 64-bit count of seconds).
 TIME_MAX = 2**63 - 1
 
@@ -207,23 +210,6 @@ def setup(app: web.Application) -> None:
 
 
 # -- OpenAPI description (merged into gridhan.server.admin.openapi) ----------------------------------
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _errors(*statuses: int) -> dict[str, Any]:
-    names = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound"}
-    return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"anyOf": [schema, {"type": "null"}]}
 
 
 _ID = {"type": "integer", "minimum": 1, "maximum": INT32_MAX}
