@@ -24,7 +24,6 @@ import asyncio
 import cProfile
 import json
 import math
-import multiprocessing
 import os
 import platform
 import secrets
@@ -46,6 +45,8 @@ import aiohttp
 from aiohttp import web
 from cryptography.hazmat.primitives import serialization
 
+from bench.client import BenchError
+from bench.process import ChildProcess
 from bench.profiles import PySpy, print_folded, print_pstats
 from gridhan.certs.identity import lfdi_of
 from gridhan.certs.pki import (
@@ -60,13 +61,8 @@ from gridhan.schemas.sep2 import CONTENT_TYPE, Subscription
 from gridhan.schemas.xmlcodec import encode
 
 HOST = "127.0.0.1"
-START_TIMEOUT = 60.0
 GOAL_RATE = 1000.0
 GOAL_P99 = 3.0
-
-
-class BenchError(Exception):
-    """The run could not complete (a refused request, a missing notification, a process that died)."""
 
 
 # --- the two server processes -------------------------------------------------------------------------
@@ -177,49 +173,11 @@ async def _serve_listener(config: dict[str, Any], conn: Connection) -> None:
     conn.send(("stopped", None))
 
 
-class Process:
+class Process(ChildProcess):
+    """gridhan, or the listener of all the subscribers, in its own process."""
+
     def __init__(self, kind: str, config: dict[str, Any]) -> None:
-        self.kind = kind
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=serve, args=(kind, config, child), name=f"fanout-{kind}", daemon=True)
-        self._process.start()
-        child.close()
-        ready = self.receive(START_TIMEOUT)
-        if ready[0] != "ready":
-            raise BenchError(f"{kind} did not start:\n{ready[1]}")
-        self.info: dict[str, Any] = ready[1]
-
-    def send(self, *message: Any) -> None:
-        self._conn.send(message)
-
-    def receive(self, timeout: float) -> tuple[str, Any]:
-        if not self._conn.poll(timeout):
-            raise BenchError(f"{self.kind} process did not answer within {timeout:.0f} s")
-        try:
-            return self._conn.recv()
-        except EOFError:
-            raise BenchError(f"{self.kind} process exited (code {self._process.exitcode})") from None
-
-    def cpu_seconds(self) -> float | None:
-        try:
-            fields = Path(f"/proc/{self.info['pid']}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self._process.is_alive():
-            try:
-                self.send("stop")
-                self.receive(30.0)
-            except (BenchError, OSError):
-                pass
-            self._process.join(10.0)
-            if self._process.is_alive():
-                self._process.terminate()
-                self._process.join(5.0)
-        self._conn.close()
+        super().__init__(serve, kind, config, f"fanout-{kind}")
 
 
 # --- devices -------------------------------------------------------------------------------------------

@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import math
-import multiprocessing
 import os
 import platform
 import secrets
@@ -50,6 +49,7 @@ from bench.client import (
     handshake_load,
     keepalive_load,
 )
+from bench.process import ChildProcess
 from bench.profiles import PySpy, print_folded, print_pstats
 from bench.servers import serve
 from gridhan.certs.identity import lfdi_of, load_certificate
@@ -60,67 +60,21 @@ from gridhan.server.settings import Settings
 
 TARGETS = ("gridhan", "bare")
 GOAL_RATIO = 0.6
-START_TIMEOUT = 60.0
 HOST = "127.0.0.1"
 
 
 # --- the server processes -------------------------------------------------------------------------
 
 
-class TargetProcess:
-    """One target in its own process (multiprocessing "spawn")."""
+class TargetProcess(ChildProcess):
+    """One target (gridhan or bare aiohttp) in its own process."""
 
     def __init__(self, kind: str, config: dict[str, Any]) -> None:
-        self.kind = kind
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=serve, args=(kind, config, child), name=f"bench-{kind}", daemon=True)
-        self._process.start()
-        child.close()
-        message = self._receive(START_TIMEOUT)
-        if message[0] != "ready":
-            raise BenchError(f"{kind} did not start:\n{message[1]}")
-        self.info: dict[str, Any] = message[1]
+        super().__init__(serve, kind, config, f"bench-{kind}")
 
     @property
     def port(self) -> int:
         return self.info["port"]
-
-    @property
-    def pid(self) -> int:
-        return self.info["pid"]
-
-    def _receive(self, timeout: float) -> tuple[str, Any]:
-        if not self._conn.poll(timeout):
-            raise BenchError(f"{self.kind} process did not answer within {timeout:.0f} s")
-        try:
-            return self._conn.recv()
-        except EOFError:
-            raise BenchError(f"{self.kind} process exited (code {self._process.exitcode})") from None
-
-    def send(self, *message: str) -> None:
-        self._conn.send(message)
-
-    def cpu_seconds(self) -> float | None:
-        """User + system CPU time of the process, all threads (Linux /proc); None elsewhere."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self._process.is_alive():
-            try:
-                self.send("stop")
-                self._receive(30.0)
-            except (BenchError, OSError):
-                pass
-            self._process.join(10.0)
-            if self._process.is_alive():
-                self._process.terminate()
-                self._process.join(5.0)
-        self._conn.close()
 
 
 # --- setup: devices and bodies ---------------------------------------------------------------------
