@@ -125,3 +125,32 @@ UomType = IntType("UomType", 0, 255)
 ConsumptionBlockType = IntType("ConsumptionBlockType", 0, 16)
 #: 0 n/a, 1..15 TOU tier A..O.
 TOUType = IntType("TOUType", 0, 15)
+
+# --- DRLC, Pricing, Messaging, Billing, Prepayment, Flow Reservation and File types -------------------
+
+#: Unbounded text (xs:string), e.g. a TextMessage's text.
+String = StringType("string", None)
+#: ISO 4217 numeric currency code (0 n/a, 36 AUD, 124 CAD, 840 USD, 978 EUR ...; the list is open).
+CurrencyCode = IntType("CurrencyCode", 0, 2**16 - 1)
+#: Environmental cost kind: 0 CO2, 1 SO2, 2 NOx (grams per unit), 3 renewable share of generation.
+CostKindType = IntType("CostKindType", 0, 3)
+#: Text message priority: 0 low, 1 normal, 2 high, 3 critical.
+PriorityType = IntType("PriorityType", 0, 3)
+#: Billing charge kind: 0 consumption, 1 rebate, 2 auxiliary, 3 demand, 4 tax.
+ChargeKind = IntType("ChargeKind", 0, 4)
+#: Prepayment mode: 0 central wallet, 1 ESI, 2 local, 3 credit.
+PrepayModeType = IntType("PrepayModeType", 0, 3)
+#: 0 credit ok, 1 low, 2 exhausted, 3 negative.
+CreditStatusType = IntType("CreditStatusType", 0, 3)
+#: 0 regular, 1 emergency, 2 regular then emergency, 3 emergency then regular.
+CreditTypeType = IntType("CreditTypeType", 0, 3)
+#: Supply: 0 connected, 1 disconnected, 2 armed for connect, 3 armed for disconnect, 4 no contactor,
+#: 5 load limited.
+ServiceStatusType = IntType("ServiceStatusType", 0, 5)
+#: Flow reservation request status: 0 requested, 1 cancelled.
+RequestStatusType = IntType("RequestStatusType", 0, 1)
+#: File load status: 0 idle, 1 loading, 2 load failed, 3 loaded (verifying signature), 4 signature failed,
+#: 5 verified (awaiting activation), 6 activation failed, 7 activating, 8 activated.
+FileStatusValue = IntType("FileStatusValue", 0, 8)
+#: Per cent of a file loaded in the latest attempt (a UInt8 in the schema, 0..100 by its meaning).
+LoadPercent = IntType("LoadPercent", 0, 100)
