@@ -88,6 +88,9 @@ class Settings:
     notify_poll_interval: float = setting(
         30.0, "seconds between looks at the outbox and the event clock when nothing wakes them"
     )
+    notify_retention: float = setting(
+        604800.0, "seconds delivered, failed and cancelled notifications are kept (after their last attempt)"
+    )
     subscriptions_per_device: int = setting(100, "most Subscriptions one EndDevice may hold")
     log_level: str = setting("INFO", "DEBUG, INFO, WARNING or ERROR")
     log_format: str = setting("text", "text, or json (one object per line)")

@@ -134,9 +134,15 @@ NOTIFY_SETTINGS: dict[str, Any] = {
 
 
 @pytest.fixture
-async def env(make_server, pki, optional_sep_schemas) -> AsyncIterator[Env]:
+def env_settings() -> dict[str, Any]:
+    """Settings of the ``env`` server beyond NOTIFY_SETTINGS (a test parametrizes it to change them)."""
+    return {}
+
+
+@pytest.fixture
+async def env(make_server, pki, optional_sep_schemas, env_settings) -> AsyncIterator[Env]:
     clock = ManualClock(T0)
-    server = await make_server(clock=clock, **NOTIFY_SETTINGS)
+    server = await make_server(clock=clock, **{**NOTIFY_SETTINGS, **env_settings})
     admin = AdminClient(server.admin_url, "test-operator-token", pki.trust_anchor_path)
     listener = await Listener(pki, "dev1", optional_sep_schemas).start()
     clients: list[SepClient] = []
@@ -500,3 +506,106 @@ def test_notification_uri_rules(uri: str, allowed: tuple[str, ...], allow_http: 
         assert reason is None
     else:
         assert reason is not None and refused in reason
+
+
+# -- the operator's hand on subscriptions and the outbox -------------------------------------------------
+
+
+async def test_operator_retries_a_failed_notification_and_ends_a_subscription(env: Env):
+    env.listener.answers = [400, 204]  # refused for good once, then accepted
+    dev = env.device("dev1")
+    device_id = await register(env.admin.client, dev)
+    _, program_id = await program_for(env, device_id)
+    location = await subscribe(dev, device_id, f"/derp/{program_id}/derc", env.listener.url("/note"))
+    made = await create_control(env, program_id, start=T0 + 600)
+
+    async def failed() -> list[dict[str, Any]]:
+        return await notifications(env, status="failed", device=device_id)
+
+    (row,) = await eventually(failed)
+    assert row["attempts"] == 1 and row["last_http_status"] == 400
+    status, retried = await env.admin.post(f"/notifications/{row['id']}/retry", {})
+    assert status == 200 and retried["status"] == "pending" and retried["attempts"] == 0
+    assert retried["next_attempt_at"] is not None
+    note = await env.listener.next("/note")
+    assert note.status == 0 and note.Resource.DERControl[0].mRID == made["mrid"]
+
+    async def delivered() -> list[dict[str, Any]]:
+        return await notifications(env, status="delivered", device=device_id)
+
+    (row,) = await eventually(delivered)
+    assert row["attempts"] == 1 and row["last_http_status"] == 204
+    # only a failed notification goes back: a delivered one conflicts, an unknown one is not found
+    for path, expected in ((f"/notifications/{row['id']}/retry", 409), ("/notifications/2147483647/retry", 404)):
+        status, body = await env.admin.post(path, {})
+        assert status == expected, body
+
+    # the operator ends the subscription: the device is told (status 1) and the subscription is gone
+    status, subs = await env.admin.get(f"/devices/{device_id}/subscriptions")
+    assert status == 200 and [s["href"] for s in subs["items"]] == [location]
+    status, _ = await env.admin.delete(f"/subscriptions/{subs['items'][0]['id']}")
+    assert status == 204
+    note = await env.listener.next("/note")
+    assert note.status == 1 and note.Resource is None and note.subscribedResource == f"/derp/{program_id}/derc"
+    assert note.subscriptionURI.endswith(location)
+    assert (await dev.get(location)).status == 404
+    assert (await dev.get(f"/edev/{device_id}")).parse(EndDevice).SubscriptionListLink.all == 0
+    status, body = await env.admin.delete(f"/subscriptions/{subs['items'][0]['id']}")
+    assert status == 404, body
+    await eventually(lambda: settled(env))
+    newest = (await notifications(env, device=device_id))[0]
+    assert (newest["notification_status"], newest["status"], newest["subscription_id"]) == (1, "delivered", None)
+
+
+@pytest.mark.parametrize("env_settings", [{"notify_retention": 0.3}])
+async def test_settled_notifications_are_pruned_after_the_retention(env: Env):
+    from sqlalchemy import func, insert, select
+
+    from gridhan.server.store import pubsub as pubsub_store
+    from gridhan.server.store.tables import NotificationRow
+
+    env.listener.answers = [204, 400]  # the first delivered, the next failed
+    dev = env.device("dev1")
+    device_id = await register(env.admin.client, dev)
+    _, program_id = await program_for(env, device_id)
+    await subscribe(dev, device_id, f"/derp/{program_id}/derc", env.listener.url("/note"))
+    store = env.server.context.store
+    wall = store.outbox.wall_clock  # the clock of the outbox's times
+    # a pending notification held by another live worker, due long ago: never pruned
+    async with store.engine.begin() as conn:
+        held = {
+            "device_id": device_id,
+            "subscribed_resource": f"/derp/{program_id}/derc",
+            "subscription_uri": "https://127.0.0.1/x",
+            "notification_uri": env.listener.url("/held"),
+            "item_limit": 1,
+            "status": 0,
+            "state": "pending",
+            "attempts": 0,
+            "enqueued_at": 0.0,
+            "next_attempt_at": 0.0,
+            "claimed_by": "another-worker",
+            "claim_expires_at": wall() + 3600,
+        }
+        await conn.execute(insert(NotificationRow), [held])
+    await create_control(env, program_id, start=T0 + 600)
+    await env.listener.next("/note")
+    await create_control(env, program_id, start=T0 + 1200)
+
+    async def pruned() -> bool:
+        # both were settled (delivered, then failed on the 400) and then pruned; the held one stays
+        env.server.context.notify.kick()  # look at once rather than after notify_poll_interval
+        states = [n["status"] for n in await notifications(env, device=device_id)]
+        return env.listener.attempts == ["/note", "/note"] and states == ["pending"]
+
+    await eventually(pruned)
+
+    # one statement deletes a bounded batch, and only rows older than the cutoff
+    now = wall()
+    async with store.engine.begin() as conn:
+        fresh = {**held, "state": "delivered", "claimed_by": None, "claim_expires_at": None, "next_attempt_at": now}
+        await conn.execute(insert(NotificationRow), [fresh] * 3 + [{**fresh, "next_attempt_at": now + 60}])
+    assert [await pubsub_store.prune_notifications(store, now + 1, 2) for _ in range(3)] == [2, 1, 0]
+    async with store.engine.connect() as conn:
+        left = await conn.execute(select(NotificationRow.state, func.count()).group_by(NotificationRow.state))
+        assert dict(left.all()) == {"pending": 1, "delivered": 1}

@@ -119,6 +119,32 @@ def paths() -> dict[str, Any]:
                 "responses": {"200": _json(_ref("SubscriptionPage"), "a page"), **_errors(400, 401, 404)},
             },
         },
+        f"{API}/subscriptions/{{id}}": {
+            "parameters": [{"$ref": "#/components/parameters/id"}],
+            "delete": {
+                "summary": "End a subscription: its subscriber is sent a Notification with status 1",
+                "description": (
+                    "The subscription is deleted and, in the same transaction, a Notification with status 1 "
+                    "(subscription canceled, no additional information) is queued for its notificationURI; "
+                    "its pending notifications are cancelled."
+                ),
+                "tags": ["subscriptions"],
+                "responses": {"204": {"description": "ended"}, **_errors(401, 404)},
+            },
+        },
+        f"{API}/notifications/{{id}}/retry": {
+            "parameters": [{"$ref": "#/components/parameters/id"}],
+            "post": {
+                "summary": "Put a failed notification back in the outbox, due now, its attempts reset",
+                "description": (
+                    "Only a failed notification can be retried (409 otherwise). A notification whose "
+                    "subscription is gone meanwhile is then cancelled rather than sent, unless it is a "
+                    "final one (status 1 or 4)."
+                ),
+                "tags": ["subscriptions"],
+                "responses": {"200": _json(_ref("Notification"), "pending again"), **_errors(401, 404, 409)},
+            },
+        },
         f"{API}/notifications": {
             "get": {
                 "summary": "Notifications newest first, with their delivery state (2030.5 clause 8.7)",

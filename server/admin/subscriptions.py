@@ -4,6 +4,11 @@
   notifications counted by delivery state.
 * ``GET /api/v1/notifications?status=&device=``: notifications newest first, with their delivery state
   (``pending``, ``delivered``, ``failed``, ``cancelled``), attempts, the subscriber's last answer and error.
+* ``DELETE /api/v1/subscriptions/{id}``: the operator ends a subscription; its subscriber gets a Notification
+  with status 1 ("subscription canceled, no additional information", sep.xsd Notification.status), enqueued in
+  the transaction that deletes it.
+* ``POST /api/v1/notifications/{id}/retry``: a failed notification goes back to pending, due now, attempts
+  reset (409 when it is not failed).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from aiohttp import web
 
 from gridhan.server.admin.devices import device_or_404
 from gridhan.server.admin.serialize import API
-from gridhan.server.admin.validation import bad_request, page_params, path_id, query_int
+from gridhan.server.admin.validation import bad_request, not_found, page_params, path_id, query_int
 from gridhan.server.context import CONTEXT
 from gridhan.server.notify.topics import subscription_href
 from gridhan.server.store import pubsub as pubsub_store
@@ -77,6 +82,32 @@ async def list_notifications(request: web.Request) -> web.Response:
     return web.json_response({"total": page.total, "items": [notification_json(r) for r in page.rows]})
 
 
+async def delete_subscription(request: web.Request) -> web.Response:
+    """End a subscription (its subscriber is notified with status 1). 204; 404 when there is none."""
+    ctx = request.app[CONTEXT]
+    subscription_id = path_id(request, "subscription")
+    if await pubsub_store.cancel_subscription(ctx.store, subscription_id) is None:
+        raise not_found(f"no subscription with id {subscription_id}")
+    return web.Response(status=204)
+
+
+async def retry_notification(request: web.Request) -> web.Response:
+    """A failed notification back to pending, due now, attempts reset. 200 with it; 404; 409 when it is not
+    failed (a pending one is tried anyway, a delivered or cancelled one is done)."""
+    ctx = request.app[CONTEXT]
+    notification_id = path_id(request, "notification")
+    outcome, row = await pubsub_store.retry_notification(ctx.store, notification_id, ctx.store.outbox.wall_clock())
+    if outcome == "missing":
+        raise not_found(f"no notification with id {notification_id}")
+    if outcome == "conflict":
+        raise web.HTTPConflict(text=f"notification {notification_id} is {row.state}, not failed: nothing to retry")
+    if ctx.notify is not None:
+        ctx.notify.kick()
+    return web.json_response(notification_json(row))
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get(f"{API}/devices/{{id}}/subscriptions", list_device_subscriptions)
+    app.router.add_delete(f"{API}/subscriptions/{{id}}", delete_subscription)
     app.router.add_get(f"{API}/notifications", list_notifications)
+    app.router.add_post(f"{API}/notifications/{{id}}/retry", retry_notification)

@@ -26,6 +26,12 @@ subscription is removed. Another 4xx (except 408 and 429): the subscriber refuse
 fails at once, the subscription stays. 408, 429, 5xx, a network or TLS error, a timeout: retried after
 ``notify_backoff`` seconds, doubling each time up to ``notify_backoff_max``, until ``notify_max_attempts``
 attempts were made; then failed.
+
+Retention: settled notifications (delivered, failed, cancelled) are deleted ``notify_retention`` seconds
+after their last attempt was due (``next_attempt_at``, wall clock like every time of the outbox), by the
+worker's own loop: one bounded DELETE at most every ``min(notify_poll_interval, notify_retention)`` seconds,
+repeated at once while batches come back full. A process that only queues (``notify_deliver`` false) leaves
+pruning to the one that delivers.
 """
 
 from __future__ import annotations
@@ -61,6 +67,8 @@ log = logging.getLogger("gridhan.notify")
 #: Answers after which the notification is not retried.
 GONE = frozenset({404, 410})
 RETRYABLE_4XX = frozenset({408, 429})
+#: Settled notifications deleted by one statement (retention).
+PRUNE_BATCH = 1000
 
 
 @dataclass(eq=False)
@@ -115,6 +123,8 @@ class DeliveryWorker:
         #: stands for the subscriptionURI in shared encodings (a URI no subscription can have)
         self._placeholder = f"urn:uuid:{uuid.uuid4()}"
         self._claims = itertools.count(1)
+        self.prune_batch = PRUNE_BATCH
+        self._next_prune = 0.0  # wall clock
 
     @property
     def batch_size(self) -> int:
@@ -165,7 +175,7 @@ class DeliveryWorker:
                 log.exception("notification delivery failed; retrying")
                 claimed = 0
                 await asyncio.sleep(min(poll, 1.0))
-            if claimed >= self.batch_size:
+            if await self.prune_if_due() or claimed >= self.batch_size:
                 continue
             try:
                 due = await store.next_due(self.ctx.store)
@@ -178,6 +188,24 @@ class DeliveryWorker:
                     await asyncio.wait_for(self._wake.wait(), delay)
                 except TimeoutError:
                     pass
+
+    async def prune_if_due(self) -> bool:
+        """Delete one batch of notifications older than ``notify_retention``, when it is time to look;
+        whether the batch was full (more may be waiting)."""
+        now = self.wall_clock()
+        if now < self._next_prune:
+            return False
+        retention = max(0.0, self.settings.notify_retention)
+        try:
+            deleted = await store.prune_notifications(self.ctx.store, now - retention, self.prune_batch)
+        except Exception:
+            log.exception("could not prune the notification outbox")
+            deleted = 0
+        full = deleted >= self.prune_batch
+        if deleted:
+            log.debug("pruned %d settled notification(s)", deleted)
+        self._next_prune = now if full else now + max(0.01, min(self.settings.notify_poll_interval, retention))
+        return full
 
     async def run_once(self) -> int:
         """Claim one batch of due notifications, deliver it, record the outcomes; how many were claimed."""

@@ -15,12 +15,15 @@ from typing import Any
 
 from sqlalchemy import and_, case, delete, func, or_, select, update
 
+from gridhan.server.notify.outbox import STATUS_CANCELLED, notification_row
 from gridhan.server.store.repo import Page, Store
 from gridhan.server.store.tables import EndDeviceRow, EventBoundaryRow, NotificationRow, SubscriptionRow
 
 #: Delivery states of a notification row.
 PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
 STATES = (PENDING, DELIVERED, FAILED, CANCELLED)
+#: The states nothing happens to any more: kept ``notify_retention`` seconds, then pruned.
+SETTLED = (DELIVERED, FAILED, CANCELLED)
 
 
 class LimitReached(Exception):
@@ -84,6 +87,21 @@ async def delete_subscription(store: Store, device_id: int, subscription_id: int
             return False
         await s.delete(row)
     return True
+
+
+async def cancel_subscription(store: Store, subscription_id: int) -> SubscriptionRow | None:
+    """The operator ends a subscription: it is deleted and, in the same transaction, a status 1
+    ("subscription canceled, no additional information", sep.xsd Notification.status) notification is
+    enqueued for its subscriber; its pending notifications are then cancelled. None when there is no such
+    subscription."""
+    async with store.session() as s, s.begin():
+        row = await s.get(SubscriptionRow, subscription_id)
+        if row is None:
+            return None
+        final = notification_row(row, STATUS_CANCELLED, store.outbox.wall_clock())
+        store.outbox.changes(s.sync_session).captured.append(final)
+        await s.delete(row)
+    return row
 
 
 async def delete_subscriptions(store: Store, subscription_ids: Iterable[int]) -> None:
@@ -301,6 +319,43 @@ async def release(store: Store, token_prefix: str) -> None:
             .where(NotificationRow.claimed_by.like(token_prefix + "-%"), NotificationRow.state == PENDING)
             .values(claimed_by=None, claim_expires_at=None)
         )
+
+
+async def retry_notification(store: Store, notification_id: int, now: float) -> tuple[str, Any]:
+    """Put a failed notification back in the outbox, due at ``now`` with its attempts reset (its last answer
+    and error are kept until the next attempt). One conditional UPDATE, so a row that changed meanwhile is
+    left alone. (``"retried"``, the row), (``"conflict"``, the row) when it is not failed, (``"missing"``,
+    None)."""
+    async with store.engine.begin() as conn:
+        done = await conn.execute(
+            update(NotificationRow)
+            .where(NotificationRow.id == notification_id, NotificationRow.state == FAILED)
+            .values(
+                state=PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                delivered_at=None,
+                claimed_by=None,
+                claim_expires_at=None,
+            )
+        )
+        row = (await conn.execute(select(NotificationRow).where(NotificationRow.id == notification_id))).first()
+    if row is None:
+        return "missing", None
+    return ("retried" if done.rowcount else "conflict"), row
+
+
+async def prune_notifications(store: Store, before: float, limit: int) -> int:
+    """Delete up to ``limit`` settled notifications (delivered, failed, cancelled) whose last attempt was due
+    before ``before`` (wall-clock seconds, as ``next_attempt_at``); how many were deleted. The rows are
+    found through the (state, next_attempt_at) index, so this costs next to nothing when none is old
+    enough."""
+    old = and_(NotificationRow.state.in_(SETTLED), NotificationRow.next_attempt_at < before)
+    chosen = select(NotificationRow.id).where(old).limit(limit)
+    async with store.engine.begin() as conn:
+        # the conditions are repeated on the DELETE itself: a row retried meanwhile is not deleted
+        result = await conn.execute(delete(NotificationRow).where(NotificationRow.id.in_(chosen), old))
+    return int(result.rowcount or 0)
 
 
 async def next_due(store: Store) -> float | None:
