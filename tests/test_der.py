@@ -288,3 +288,26 @@ async def test_csip_aus_limits_and_connection_point(make_server, pki, sep_schema
     finally:
         await dev.close()
         await admin.close()
+
+
+async def test_status_in_a_time_filtered_list_counts_the_controls_left_out(env: Env):
+    """``a`` filters the DERControlList, not the event rules: a control superseded by one that starts before
+    ``a`` still shows Superseded."""
+    dev = env.device("dev1")
+    group_id, (device_id,) = await group_of(env, dev)
+    start = T0 + 3600
+    status, older = await env.admin.post(
+        "/der-controls", {"group_id": group_id, "start": start + 600, "duration": 600, "base": {"opModMaxLimW": 50}}
+    )
+    assert status == 201
+    env.clock.advance(10)
+    status, newer = await env.admin.post(
+        "/der-controls", {"group_id": group_id, "start": start, "duration": 3600, "base": {"opModMaxLimW": 40}}
+    )
+    assert status == 201
+    env.clock.set(start + 700)
+    program = await find_program(dev, device_id)
+    listed = (await dev.get(f"{program.DERControlListLink.href}?a={start + 300}&l=10")).parse(DERControlList)
+    assert [c.mRID for c in listed.DERControl] == [older["mrid"]]
+    assert listed.DERControl[0].EventStatus.currentStatus == 4
+    assert (await env.admin.get(f"/der-controls/{older['id']}"))[1]["superseded_by"] == [newer["mrid"]]

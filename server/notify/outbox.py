@@ -20,14 +20,14 @@ After the commit, the listener tells its subscribers (the delivery workers, the 
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, delete, event, insert, inspect, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from gridhan.server.notify.topics import Changes, Targets, resolve, subscription_href
+from gridhan.server.store.cache import ReadCache
 from gridhan.server.store.tables import (
     DerControlRow,
     DerCurveRow,
@@ -52,35 +52,6 @@ STATUS_DELETED = 4
 
 #: Called after a commit with the transaction's changes and the number of notification rows it enqueued.
 CommitHook = Callable[[Changes, int], None]
-
-
-class SubscriptionCounts:
-    """Subscriptions per EndDevice (the ``all`` of its SubscriptionListLink), kept exact by the listener: a
-    commit that touched a device's subscriptions drops its entry; a read that raced with a commit is not
-    stored (generation check, as in the read cache)."""
-
-    def __init__(self, capacity: int = 100_000) -> None:
-        self.capacity = capacity
-        self.generation = 0
-        self._counts: OrderedDict[int, int] = OrderedDict()
-
-    def get(self, device_id: int) -> int | None:
-        value = self._counts.get(device_id)
-        if value is not None:
-            self._counts.move_to_end(device_id)
-        return value
-
-    def put(self, device_id: int, count: int, generation: int) -> None:
-        if generation != self.generation:
-            return
-        self._counts[device_id] = count
-        if len(self._counts) > self.capacity:
-            self._counts.popitem(last=False)
-
-    def invalidate(self, device_ids: Iterable[int]) -> None:
-        self.generation += 1
-        for device_id in device_ids:
-            self._counts.pop(device_id, None)
 
 
 def notification_row(sub: Any, status: int, now: float) -> dict[str, Any]:
@@ -133,9 +104,9 @@ def matching_subscriptions(conn: Connection, targets: Targets) -> dict[int, Any]
 class OutboxListener:
     """Turns the changes of each transaction of one store into notification rows, before it commits."""
 
-    def __init__(self, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, cache: ReadCache, wall_clock: Callable[[], float] = time.time) -> None:
         self.wall_clock = wall_clock
-        self.counts = SubscriptionCounts()
+        self.cache = cache
         self.on_commit: list[CommitHook] = []
 
     def attach(self, session_class: type[Session]) -> None:
@@ -327,7 +298,7 @@ class OutboxListener:
             return
         touched = changes.subscription_devices | changes.devices_deleted
         if touched:
-            self.counts.invalidate(touched)
+            self.cache.invalidate({("subscriptions", d) for d in touched})
         for hook in self.on_commit:
             hook(changes, enqueued)
 

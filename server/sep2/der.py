@@ -149,9 +149,11 @@ async def program_in_scope(request: web.Request) -> DerProgramRow:
 
 
 async def render_program(request: web.Request, row: DerProgramRow) -> DERProgram:
-    store = request.app[CONTEXT].store
-    controls, curves = await der_store.program_counts(store, row.id)  # type: ignore[arg-type]
-    active = len(await _active_rows(request, row))
+    ctx = request.app[CONTEXT]
+    store = ctx.store
+    controls = await _published_controls(ctx, row)
+    active = len(active_rows(controls, row, ctx.now()))
+    curves = await der_store.curve_count(store, row.id)  # type: ignore[arg-type]
     href = program_href(row.id)  # type: ignore[arg-type]
     has_default = await der_store.default_control(store, row.id) is not None  # type: ignore[arg-type]
     return DERProgram(
@@ -162,7 +164,7 @@ async def render_program(request: web.Request, row: DerProgramRow) -> DERProgram
         version=row.version,
         ActiveDERControlListLink=ListLink(href=f"{href}/actderc", all=active),
         DefaultDERControlLink=Link(href=f"{href}/dderc") if has_default else None,
-        DERControlListLink=ListLink(href=f"{href}/derc", all=controls),
+        DERControlListLink=ListLink(href=f"{href}/derc", all=len(controls)),
         DERCurveListLink=ListLink(href=f"{href}/dc", all=curves),
         primacy=row.primacy,
     )
@@ -197,13 +199,16 @@ async def get_program(request: web.Request) -> web.Response:
 # -- controls ---------------------------------------------------------------------------------------
 
 
-async def _active_rows(request: web.Request, program: DerProgramRow) -> list[DerControlRow]:
-    ctx = request.app[CONTEXT]
+async def _published_controls(ctx: Any, program: DerProgramRow) -> list[DerControlRow]:
+    """The program's controls a device can see now (those created by now), from one query."""
     now = ctx.now()
-    rows = await der_store.controls_of_program(ctx.store, program.id)  # type: ignore[arg-type]
-    specs = [event_spec(r, program) for r in rows if r.creation_time <= now]
+    return [r for r in await der_store.controls_of_program(ctx.store, program.id) if r.creation_time <= now]  # type: ignore[arg-type]
+
+
+def active_rows(rows: list[DerControlRow], program: DerProgramRow, now: int) -> list[DerControlRow]:
+    """What the ActiveDERControlList shows, in its order (the event rules' active_controls)."""
     by_mrid = {r.mrid: r for r in rows}
-    return [by_mrid[s.mrid] for s in active_controls(specs, now)]
+    return [by_mrid[s.mrid] for s in active_controls([event_spec(r, program) for r in rows], now)]
 
 
 def sort_controls(rows: list[DerControlRow]) -> None:
@@ -217,11 +222,11 @@ async def get_controls(request: web.Request) -> web.Response:
     program = await program_in_scope(request)
     page = paging(request)
     now = ctx.now()
-    rows = [r for r in await der_store.controls_of_program(ctx.store, program.id) if r.creation_time <= now]  # type: ignore[arg-type]
+    rows = await _published_controls(ctx, program)
+    status = statuses(rows, program, now)  # over every control: a filtered-out one may supersede a listed one
     if page.after is not None:
         rows = [r for r in rows if r.start >= page.after]
     sort_controls(rows)
-    status = statuses(rows, program, now)
     chosen = rows[page.start : page.start + page.limit]
     items = [render_control(r, status[r.mrid]) for r in chosen]
     return xml_response(
@@ -236,9 +241,9 @@ async def get_active_controls(request: web.Request) -> web.Response:
     program = await program_in_scope(request)
     page = paging(request)
     now = ctx.now()
-    active = await _active_rows(request, program)
-    all_rows = await der_store.controls_of_program(ctx.store, program.id)  # type: ignore[arg-type]
-    status = statuses(all_rows, program, now)
+    rows = await _published_controls(ctx, program)
+    active = active_rows(rows, program, now)
+    status = statuses(rows, program, now)
     chosen = active[page.start : page.start + page.limit]
     items = [render_control(r, status[r.mrid]) for r in chosen]
     return xml_response(

@@ -30,6 +30,9 @@ class ReadCache:
         self.counts: OrderedDict[int, tuple[int, int]] = OrderedDict()
         #: MirrorUsagePoints per device (the ``all`` of DeviceCapability's mirror and UsagePoint links)
         self.mirrors: OrderedDict[int, int] = OrderedDict()
+        #: Subscriptions per device (the ``all`` of SubscriptionListLink); the outbox listener, which sees
+        #: every way a subscription goes (including those its own statements remove), invalidates them
+        self.subscriptions: OrderedDict[int, int] = OrderedDict()
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -51,7 +54,12 @@ class ReadCache:
 
     def invalidate(self, touched: set[tuple[str, int]] | set[str]) -> None:
         self.generation += 1
-        tables = {"device": self.devices, "counts": self.counts, "mirrors": self.mirrors}
+        tables = {
+            "device": self.devices,
+            "counts": self.counts,
+            "mirrors": self.mirrors,
+            "subscriptions": self.subscriptions,
+        }
         if _ALL in touched:
             for table in tables.values():
                 table.clear()

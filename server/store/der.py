@@ -222,15 +222,8 @@ async def delete_curve(store: Store, curve_id: int) -> bool:
         return result.rowcount > 0
 
 
-async def program_counts(store: Store, program_id: int) -> tuple[int, int]:
-    """(controls, curves) of a program, for the ``all`` of its list links."""
+async def curve_count(store: Store, program_id: int) -> int:
+    """A program's DERCurves (the ``all`` of its DERCurveListLink)."""
     async with store.session() as s:
-        controls = (
-            await s.execute(
-                select(func.count()).select_from(DerControlRow).where(DerControlRow.program_id == program_id)
-            )
-        ).scalar_one()
-        curves = (
-            await s.execute(select(func.count()).select_from(DerCurveRow).where(DerCurveRow.program_id == program_id))
-        ).scalar_one()
-    return controls, curves
+        where = DerCurveRow.program_id == program_id
+        return (await s.execute(select(func.count()).select_from(DerCurveRow).where(where))).scalar_one()

@@ -206,25 +206,7 @@ async def mirrors_in_scope(store: Store, device_ids: Sequence[int], start: int, 
 
 async def mirror_counts(store: Store, device_ids: Sequence[int]) -> dict[int, int]:
     """MirrorUsagePoints per device (served from the store's read cache when it can be)."""
-    cache = store.cache
-    out = {d: n for d in device_ids if (n := cache.get(cache.mirrors, d)) is not None}
-    missing = [d for d in device_ids if d not in out]
-    if missing:
-        generation = cache.generation
-        async with store.session() as s:
-            found = dict(
-                (
-                    await s.execute(
-                        select(MirrorUsagePointRow.device_id, func.count())
-                        .where(MirrorUsagePointRow.device_id.in_(missing))
-                        .group_by(MirrorUsagePointRow.device_id)
-                    )
-                ).all()
-            )
-        for d in missing:
-            out[d] = found.get(d, 0)
-            cache.put(cache.mirrors, d, out[d], generation)
-    return out
+    return await store.counts_per_device(store.cache.mirrors, MirrorUsagePointRow.device_id, device_ids)
 
 
 async def mirror(store: Store, usage_point_id: int) -> MirrorUsagePointRow | None:

@@ -113,27 +113,8 @@ async def delete_subscriptions(store: Store, subscription_ids: Iterable[int]) ->
 
 
 async def subscription_counts(store: Store, device_ids: Sequence[int]) -> dict[int, int]:
-    """Subscriptions per EndDevice, for the ``all`` of SubscriptionListLink (served from an exact cache)."""
-    counts = store.outbox.counts
-    out = {d: c for d in device_ids if (c := counts.get(d)) is not None}
-    missing = [d for d in device_ids if d not in out]
-    if not missing:
-        return out
-    generation = counts.generation
-    async with store.session() as s:
-        found = dict(
-            (
-                await s.execute(
-                    select(SubscriptionRow.device_id, func.count())
-                    .where(SubscriptionRow.device_id.in_(missing))
-                    .group_by(SubscriptionRow.device_id)
-                )
-            ).all()
-        )
-    for d in missing:
-        out[d] = found.get(d, 0)
-        counts.put(d, out[d], generation)
-    return out
+    """Subscriptions per EndDevice, for the ``all`` of SubscriptionListLink (served from the read cache)."""
+    return await store.counts_per_device(store.cache.subscriptions, SubscriptionRow.device_id, device_ids)
 
 
 async def subscriptions_by_id(store: Store, ids: Iterable[int]) -> dict[int, Any]:

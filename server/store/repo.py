@@ -9,6 +9,7 @@ visible at the call site.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,7 +52,7 @@ class Store:
         self.cache = ReadCache()
         self.cache.attach(session_class)
         # ... and its transactional outbox turns each transaction's changes into notifications (clause 8.7)
-        self.outbox = OutboxListener()
+        self.outbox = OutboxListener(self.cache)
         self.outbox.attach(session_class)
         self._sessions = async_sessionmaker(
             engine, expire_on_commit=False, class_=AsyncSession, sync_session_class=session_class
@@ -172,6 +173,24 @@ class Store:
         for d in missing:
             out[d] = (fsa.get(d, 0), logs.get(d, 0))
             self.cache.put(self.cache.counts, d, out[d], generation)
+        return out
+
+    async def counts_per_device(
+        self, table: OrderedDict[int, int], column: Any, device_ids: Sequence[int]
+    ) -> dict[int, int]:
+        """Rows per device of ``column``'s table (``column`` is its device_id), through the read-cache
+        ``table`` that the session events keep exact."""
+        cache = self.cache
+        out = {d: n for d in device_ids if (n := cache.get(table, d)) is not None}
+        missing = [d for d in device_ids if d not in out]
+        if missing:
+            generation = cache.generation
+            async with self.session() as s:
+                query = select(column, func.count()).where(column.in_(missing)).group_by(column)
+                found = dict((await s.execute(query)).all())
+            for d in missing:
+                out[d] = found.get(d, 0)
+                cache.put(table, d, out[d], generation)
         return out
 
     async def managed_device_ids(self, aggregator_id: int) -> list[int]:
