@@ -21,7 +21,7 @@ from gridhan.schemas.sep2.response import (
     ResponseSetList,
 )
 from gridhan.schemas.xmlcodec import encode
-from gridhan.server.sep2.response import DER_REPLY_TO
+from gridhan.server.sep2.response import DER_REPLY_TO, RESPONSE_SETS
 
 NS = 'xmlns="urn:ieee:std:2030.5:ns"'
 
@@ -63,13 +63,16 @@ async def test_devices_answer_a_der_control_and_the_utility_reads_the_tally(serv
 
     # discovery: DeviceCapability and the FunctionSetAssignments link the ResponseSetList
     dcap = (await one.get("/dcap")).parse(DeviceCapability)
-    assert (dcap.ResponseSetListLink.href, dcap.ResponseSetListLink.all) == ("/rsps", 1)
+    assert (dcap.ResponseSetListLink.href, dcap.ResponseSetListLink.all) == ("/rsps", len(RESPONSE_SETS))
     fsa = (await one.get(f"/edev/{ids[0]}/fsa/{group}")).parse(FunctionSetAssignments)
     assert fsa.ResponseSetListLink.href == "/rsps"
     sets = (await one.get("/rsps?l=10")).parse(ResponseSetList)
-    assert (sets.all, sets.results) == (1, 1)
-    assert sets.ResponseSet[0].ResponseListLink.href == DER_REPLY_TO
-    assert sets.ResponseSet[0].ResponseListLink.all == 0
+    assert (sets.all, sets.results) == (len(RESPONSE_SETS), len(RESPONSE_SETS))
+    der_set = next(s for s in sets.ResponseSet if s.ResponseListLink.href == DER_REPLY_TO)
+    assert der_set.ResponseListLink.all == 0
+    # Table 26: ResponseSets ordered by mRID, descending
+    mrids = [s.mRID for s in sets.ResponseSet]
+    assert mrids == sorted(mrids, reverse=True)
 
     # the control names where its responses go
     derc = (await one.get(control["href"])).parse(DERControl)

@@ -5,7 +5,9 @@ or refused each event.
 * ``/rsps`` ResponseSetList: GET (any registered client); linked from DeviceCapability and from every
   FunctionSetAssignments.
 * ``/rsps/{set}`` ResponseSet: GET. The sets are fixed, one per event-bearing function set: ``/rsps/1``
-  takes the responses to DER controls (:data:`DER_REPLY_TO` is the ``replyTo`` of DERControls).
+  DER controls, ``/rsps/2`` EndDeviceControls (DRLC), ``/rsps/3`` TimeTariffIntervals (pricing),
+  ``/rsps/4`` TextMessages, ``/rsps/5`` FlowReservationResponses; each event's ``replyTo`` names its set's
+  ResponseList.
 * ``/rsps/{set}/rsp`` ResponseList: GET (a device sees its own Responses, an aggregator its own and those
   of the devices it manages), POST a Response or a derived type the set takes (201 with Location).
 * ``/rsps/{set}/rsp/{id}`` Response: GET, scoped like the list.
@@ -39,7 +41,17 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from gridhan.schemas.sep2 import ListLink
-from gridhan.schemas.sep2.response import DERControlResponse, Response, ResponseList, ResponseSet, ResponseSetList
+from gridhan.schemas.sep2.response import (
+    DERControlResponse,
+    DrResponse,
+    FlowReservationResponseResponse,
+    PriceResponse,
+    Response,
+    ResponseList,
+    ResponseSet,
+    ResponseSetList,
+    TextResponse,
+)
 from gridhan.schemas.xmlcodec import (
     XmlResource,
     decode,
@@ -107,12 +119,24 @@ class ResponseSetSpec:
         return f"{high:024X}{pen & 0xFFFFFFFF:08X}"
 
 
-#: The sets, by id. DER controls name ``/rsps/1/rsp`` in replyTo.
+#: The sets, by id: one per event-bearing function set, each taking the Response types Table 27 gives it.
 RESPONSE_SETS: tuple[ResponseSetSpec, ...] = (
     ResponseSetSpec(1, "DER", "DERControl responses", (Response, DERControlResponse)),
+    ResponseSetSpec(2, "DRLC", "EndDeviceControl responses", (Response, DrResponse)),
+    ResponseSetSpec(3, "Pricing", "TimeTariffInterval responses", (Response, PriceResponse)),
+    ResponseSetSpec(4, "Messaging", "TextMessage responses", (Response, TextResponse)),
+    ResponseSetSpec(5, "FlowReservation", "Flow reservation responses", (Response, FlowReservationResponseResponse)),
 )
 #: The ``replyTo`` of DERControls (IEEE 2030.5-2018 clause 10.10 / 8.8.3).
 DER_REPLY_TO = RESPONSE_SETS[0].list_href
+#: The ``replyTo`` of EndDeviceControls (clause 10.3, DRLC).
+DRLC_REPLY_TO = RESPONSE_SETS[1].list_href
+#: The ``replyTo`` of TimeTariffIntervals (clause 10.5, Pricing).
+PRICING_REPLY_TO = RESPONSE_SETS[2].list_href
+#: The ``replyTo`` of TextMessages (Messaging).
+MESSAGING_REPLY_TO = RESPONSE_SETS[3].list_href
+#: The ``replyTo`` of FlowReservationResponses (clause 10.9, Flow Reservation).
+FLOW_RESERVATION_REPLY_TO = RESPONSE_SETS[4].list_href
 
 
 def response_set(raw: str) -> ResponseSetSpec:
