@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import importlib.metadata
 import platform
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -36,7 +37,7 @@ from gridhan.schemas.xmlcodec import XmlResource, decode, encode
 from gridhan.server.context import CONTEXT
 from gridhan.server.identity import Principal
 from gridhan.server.sep2.http import created, memo_response, no_content, paging, read_resource, xml_response
-from gridhan.server.sep2.registry import FunctionSets
+from gridhan.server.sep2.registry import FunctionSets, end_device_links
 from gridhan.server.sep2.scope import device_in_scope, principal, visible_device_ids
 from gridhan.server.store.pubsub import subscription_counts
 from gridhan.server.store.repo import Conflict
@@ -54,8 +55,13 @@ def device_href(device_id: int) -> str:
 
 
 def render_end_device(
-    row: EndDeviceRow, counts: tuple[int, int], csip_aus: bool = False, subscriptions: int | None = None
+    row: EndDeviceRow,
+    counts: tuple[int, int],
+    csip_aus: bool = False,
+    subscriptions: int | None = None,
+    links: Mapping[str, Any] | None = None,
 ) -> EndDevice:
+    """An EndDevice (clause 8.5) with its own links and ``links`` the other function sets add."""
     href = device_href(row.id)  # type: ignore[arg-type]
     fsa_count, log_count = counts
     return EndDevice(
@@ -76,6 +82,7 @@ def render_end_device(
         RegistrationLink=Link(href=f"{href}/rg") if row.pin is not None and row.registered_time is not None else None,
         SubscriptionListLink=None if subscriptions is None else ListLink(href=f"{href}/sub", all=subscriptions),
         ConnectionPointLink=Link(href=f"{href}/cp") if csip_aus else None,
+        **(links or {}),
     )
 
 
@@ -92,7 +99,8 @@ async def get_list(request: web.Request) -> web.Response:
     counts = await ctx.store.link_counts([r.id for r in result.rows])
     subs = await subscription_counts(ctx.store, [r.id for r in result.rows])  # type: ignore[misc]
     csip_aus = ctx.settings.csip_aus
-    items = [render_end_device(r, counts[r.id], csip_aus, subs[r.id]) for r in result.rows]
+    links = await end_device_links(request, result.rows)
+    items = [render_end_device(r, counts[r.id], csip_aus, subs[r.id], links[r.id]) for r in result.rows]
     return xml_response(
         EndDeviceList(
             href=LIST_PATH, all=result.total, results=len(items), subscribable=0, pollRate=poll, EndDevice=items
@@ -167,11 +175,13 @@ async def get_device(request: web.Request) -> web.Response:
     row = await device_in_scope(request)
     counts = (await ctx.store.link_counts([row.id]))[row.id]  # type: ignore[list-item, index]
     subs = (await subscription_counts(ctx.store, [row.id]))[row.id]  # type: ignore[list-item, index]
+    links = (await end_device_links(request, [row]))[row.id]  # type: ignore[index]
     # every value render_end_device reads is in the key
     key = ("EndDevice", row.id, row.lfdi, row.sfdi, row.device_category, row.enabled, row.changed_time,
-           row.post_rate, row.pin is None or row.registered_time is None, counts, subs)  # fmt: skip
+           row.post_rate, row.pin is None or row.registered_time is None, counts, subs,
+           *sorted((name, link.href, getattr(link, "all", None)) for name, link in links.items()))  # fmt: skip
     csip_aus = ctx.settings.csip_aus
-    return memo_response(request, key, lambda: render_end_device(row, counts, csip_aus, subs))
+    return memo_response(request, key, lambda: render_end_device(row, counts, csip_aus, subs, links))
 
 
 async def delete_device(request: web.Request) -> web.Response:

@@ -3,19 +3,21 @@ DeviceCapability and FunctionSetAssignments (clause 8.6) which links it contribu
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from gridhan.server.identity import Principal
-from gridhan.server.store.tables import DeviceGroupRow
+from gridhan.server.store.tables import DeviceGroupRow, EndDeviceRow
 
 #: (request, principal) -> {DeviceCapability field name: Link or ListLink}
 DcapLinks = Callable[[web.Request, Principal], Awaitable[dict[str, Any]]]
 #: (request, principal, group) -> {FunctionSetAssignments field name: Link or ListLink}
 FsaLinks = Callable[[web.Request, Principal, DeviceGroupRow], Awaitable[dict[str, Any]]]
+#: (request, EndDevices) -> {device id: {EndDevice field name: Link or ListLink}}, for every device given
+EdevLinks = Callable[[web.Request, Sequence[EndDeviceRow]], Awaitable[dict[int, dict[str, Any]]]]
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ EventResolver = Callable[[Any, str], Awaitable[EventRef | None]]
 class FunctionSets:
     dcap_links: list[DcapLinks] = field(default_factory=list)
     fsa_links: list[FsaLinks] = field(default_factory=list)
+    #: Links a function set adds to every EndDevice (LoadShedAvailabilityListLink, FileStatusLink, ...).
+    edev_links: list[EdevLinks] = field(default_factory=list)
     #: Each event-bearing function set tells the Response function set how to find its events.
     event_resolvers: list[EventResolver] = field(default_factory=list)
     #: Names of the function sets served, for the admin API and the README's table.
@@ -44,6 +48,15 @@ class FunctionSets:
 
 
 FUNCTION_SETS = web.AppKey("gridhan_function_sets", FunctionSets)
+
+
+async def end_device_links(request: web.Request, rows: Sequence[EndDeviceRow]) -> dict[int, dict[str, Any]]:
+    """The links the function sets add to each of the EndDevices ``rows`` (clause 8.5), by device id."""
+    links: dict[int, dict[str, Any]] = {row.id: {} for row in rows}  # type: ignore[misc]
+    for contribute in request.app[FUNCTION_SETS].edev_links:
+        for device_id, more in (await contribute(request, rows)).items():
+            links[device_id].update(more)
+    return links
 
 
 async def resolve_event(ctx: Any, mrid: str) -> EventRef | None:
