@@ -434,6 +434,65 @@ def device_view(
     )
 
 
+# --- EndDeviceControl: device categories as pseudo-modes (DRLC, clause 10.3) ----------------------------
+
+#: sep.xsd DeviceCategoryType is a 32-bit map; bits 0 (programmable communicating thermostat) to 25 (other
+#: storage system) are defined, the others reserved.
+DEVICE_CATEGORY_BITS = 32
+_CATEGORY_MODE = "deviceCategory:"
+
+
+def category_bits(device_category: str | int) -> frozenset[int]:
+    """The bit positions set in a DeviceCategoryType (hex text as the schema writes it, or an integer)."""
+    value = int(device_category, 16) if isinstance(device_category, str) else device_category
+    if not 0 <= value < 2**DEVICE_CATEGORY_BITS:
+        raise ValueError(f"a DeviceCategoryType is a 32-bit map, got {device_category!r}")
+    return frozenset(bit for bit in range(DEVICE_CATEGORY_BITS) if value >> bit & 1)
+
+
+def category_mode(bit: int) -> str:
+    """The pseudo-mode of one device category bit."""
+    if not 0 <= bit < DEVICE_CATEGORY_BITS:
+        raise ValueError(f"device category bit {bit} is outside 0..31")
+    return f"{_CATEGORY_MODE}{bit}"
+
+
+def category_modes(device_category: str | int) -> frozenset[str]:
+    """The pseudo-modes of an EndDeviceControl: one per device category bit it addresses.
+
+    EndDeviceControls of one program supersede each other only for the device categories both address (a
+    water-heater event does not replace a thermostat event that overlaps it), just as differing DERControl
+    modes are independent (10.2.3 rule t); an event whose categories were all taken is Superseded, one that
+    lost some is flagged potentiallySuperseded. ValueError for a map that addresses no category: such an
+    event would control nothing."""
+    modes = frozenset(category_mode(bit) for bit in category_bits(device_category))
+    if not modes:
+        raise ValueError("deviceCategory addresses no device category (no bit set)")
+    return modes
+
+
+def categories_overlap(a: str | int, b: str | int) -> bool:
+    """True when two DeviceCategoryType maps share a category (a device SHOULD ignore an EndDeviceControl
+    that does not indicate its category: sep.xsd EndDeviceControl.deviceCategory)."""
+    return bool(category_bits(a) & category_bits(b))
+
+
+def control_for_category(events: Iterable[EventSpec], now: int, bit: int) -> EventSpec | None:
+    """The EndDeviceControl a device of category ``bit`` runs at ``now``, across every program it is
+    assigned (pass events whose ``modes`` are ``category_modes``; apply the device's randomization with
+    ``device_view`` first): the ``in_force`` rule on that category's pseudo-mode, so lower primacy wins, then
+    the later creationTime, and a category once superseded is not resumed."""
+    return in_force(events, now, category_mode(bit))
+
+
+def controls_for_device(events: Iterable[EventSpec], now: int, device_category: str | int) -> dict[int, EventSpec]:
+    """For a device whose DeviceCategoryType is ``device_category`` (an EMS may name several categories),
+    the EndDeviceControl in force at ``now`` for each of its categories that has one."""
+    evs = _check_unique(events)
+    found = {bit: control_for_category(evs, now, bit) for bit in sorted(category_bits(device_category))}
+    return {bit: e for bit, e in found.items() if e is not None}
+
+
 # --- scheduling ------------------------------------------------------------------------------------------
 
 

@@ -32,6 +32,8 @@ POLLED_RESOURCES = (
     "UsagePointList",
     "DERProgramList",
     "DERList",
+    "DemandResponseProgramList",
+    "LoadShedAvailabilityList",
 )
 
 

@@ -3,6 +3,8 @@ publishes, the ActiveDERControlList, the control a device runs, randomization an
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +15,12 @@ from gridhan.schemas.event_rules import (
     Status,
     Supersession,
     active_controls,
+    categories_overlap,
+    category_bits,
+    category_mode,
+    category_modes,
+    control_for_category,
+    controls_for_device,
     default_applies,
     device_cancel_time,
     device_effective_interval,
@@ -520,3 +528,88 @@ def test_next_transition_is_the_first_real_change(events, now):
     if t is not None:
         assert t > now
         assert state(events, t) != state(events, t - 1)
+
+
+# --- EndDeviceControl: device categories as pseudo-modes (DRLC, clause 10.3) -----------------------------
+
+THERMOSTAT, WATER_HEATER, POOL_PUMP = 0, 3, 4
+
+
+def edc(mrid: str, categories: int, **kw) -> EventSpec:
+    return ev(mrid, modes=category_modes(categories), **kw)
+
+
+def test_category_modes_name_each_bit_and_refuse_an_empty_map():
+    assert category_bits("09") == {THERMOSTAT, WATER_HEATER} == category_bits(0x9)
+    assert category_modes("0009") == {category_mode(THERMOSTAT), category_mode(WATER_HEATER)}
+    assert categories_overlap("09", "01") and not categories_overlap("08", "01")
+    with pytest.raises(ValueError, match="no device category"):
+        category_modes("00")
+    with pytest.raises(ValueError, match="32-bit"):
+        category_bits(2**32)
+    with pytest.raises(ValueError, match="outside"):
+        category_mode(32)
+
+
+def test_newer_edc_supersedes_only_the_shared_categories():
+    wide = edc("A", 0b1001, creation_time=0, start=100, duration=100)  # thermostats and water heaters
+    thermostats = edc("B", 0b0001, creation_time=10, start=120, duration=50)
+    assert event_status(wide, [wide, thermostats], 119) == Status(S.ACTIVE, 100, False, None)
+    assert event_status(wide, [wide, thermostats], 120) == Status(S.ACTIVE, 100, True, 120)
+    assert control_for_category([wide, thermostats], 130, THERMOSTAT).mrid == "B"
+    assert control_for_category([wide, thermostats], 130, WATER_HEATER).mrid == "A"
+    assert control_for_category([wide, thermostats], 130, POOL_PUMP) is None
+    # the thermostats do not go back to the wide event when B ends (a superseded category is not resumed)
+    assert control_for_category([wide, thermostats], 180, THERMOSTAT) is None
+    heaters = edc("C", 0b1000, creation_time=20, start=150, duration=10)
+    assert st_at(wide, [wide, thermostats, heaters], 150) == (S.SUPERSEDED, 150)
+    assert mrids(active_controls([wide, thermostats, heaters], 155)) == ["B", "C"]
+
+
+def test_disjoint_categories_are_independent():
+    thermostats = edc("A", 0b0001, creation_time=0)
+    pumps = edc("B", 0b10000, creation_time=5)
+    assert supersessions([thermostats, pumps]) == [] == supersessions([thermostats, pumps], view="device")
+    assert mrids(active_controls([thermostats, pumps], 150)) == ["B", "A"]
+
+
+def test_device_takes_the_program_of_lowest_primacy_for_its_category():
+    utility = edc("U", 0b0001, program="utility", primacy=1, creation_time=0)
+    ems = edc("E", 0b1001, program="ems", primacy=0, creation_time=0)
+    later = edc("L", 0b0001, program="utility", primacy=1, creation_time=50)
+    # different programs never change each other's server EventStatus
+    assert event_status(utility, [utility, ems, later], 150).potentially_superseded is False
+    assert control_for_category([utility, ems, later], 150, THERMOSTAT).mrid == "E"
+    assert controls_for_device([utility, ems, later], 150, "09") == {THERMOSTAT: ems, WATER_HEATER: ems}
+    assert controls_for_device([utility, later], 150, "11") == {THERMOSTAT: later}
+
+
+@st.composite
+def edc_strategy(draw, max_events: int = 5) -> list[EventSpec]:
+    events = draw(events_strategy(max_events=max_events))
+    return [replace(e, modes=category_modes(draw(st.integers(1, 0b11111)))) for e in events]
+
+
+@settings(max_examples=120, deadline=None)
+@given(edc_strategy(), st.integers(0, HORIZON), st.integers(0, 5))
+def test_a_device_runs_at_most_one_edc_and_only_one_addressed_to_its_category(events, now, bit):
+    got = control_for_category(events, now, bit)
+    assert got == in_force(events, now, category_mode(bit))
+    if got is not None:
+        assert category_mode(bit) in got.modes
+        assert max(got.creation_time, got.start) <= now < got.specified_end
+    mask = sum(1 << b for b in range(6))
+    found = controls_for_device(events, now, mask)
+    assert all(category_mode(b) in e.modes for b, e in found.items())
+    assert (found.get(bit) if bit < 6 else None) == got
+
+
+@settings(max_examples=80, deadline=None)
+@given(edc_strategy())
+def test_an_edc_sharing_no_category_with_others_is_never_superseded(events):
+    lonely = replace(events[0], mrid="LONELY", modes=category_modes(1 << 20))
+    everything = [lonely, *events]
+    for view in ("server", "device"):
+        assert all(lonely.mrid not in (s.winner, s.loser) for s in supersessions(everything, view=view))
+    for now in range(lonely.creation_time, HORIZON, 7):
+        assert not event_status(lonely, everything, now).potentially_superseded

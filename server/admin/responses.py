@@ -60,17 +60,16 @@ def response_json(row: ResponseRow) -> dict[str, Any]:
     }
 
 
-async def get_event_responses(request: web.Request) -> web.Response:
-    """One event's Responses: ``tally`` counts the responding devices by the latest status each reported
-    (so each device counts once), ``devices`` gives each responding device's statuses oldest first, and
-    ``never_responded`` the devices the event targets that sent nothing."""
-    ctx = request.app[CONTEXT]
-    subject = _subject(request, required=True)
-    assert subject is not None
+async def event_responses(ctx: Any, subject: str) -> dict[str, Any] | None:
+    """One event's Responses, as ``GET /api/v1/responses?subject=`` shows them (None when there is neither
+    such an event nor a Response about one): ``tally`` counts the responding devices by the latest status
+    each reported (so each device counts once), ``devices`` gives each responding device's statuses oldest
+    first, and ``never_responded`` the devices the event targets that sent nothing. Other admin views of an
+    event (a DR event's) embed this same object."""
     event = await resolve_event(ctx, subject)
     rows = await response_store.responses_about(ctx.store, subject)
     if event is None and not rows:
-        raise not_found(f"no event with mRID {subject}, and no Response about one")
+        return None
     by_device: dict[int, list[ResponseRow]] = {}
     for row in rows:  # oldest first
         by_device.setdefault(row.device_id, []).append(row)
@@ -92,17 +91,26 @@ async def get_event_responses(request: web.Request) -> web.Response:
             }
         )
     targeted = sorted(event.device_ids) if event is not None else []
-    return web.json_response(
-        {
-            "subject": subject,
-            "event": None
-            if event is None
-            else {"function_set": event.function_set, "href": event.href, "targeted": len(targeted)},
-            "tally": dict(sorted(tally.items(), key=lambda item: int(item[0]))),
-            "devices": devices,
-            "never_responded": [d for d in targeted if d not in by_device],
-        }
-    )
+    return {
+        "subject": subject,
+        "event": None
+        if event is None
+        else {"function_set": event.function_set, "href": event.href, "targeted": len(targeted)},
+        "tally": dict(sorted(tally.items(), key=lambda item: int(item[0]))),
+        "devices": devices,
+        "never_responded": [d for d in targeted if d not in by_device],
+    }
+
+
+async def get_event_responses(request: web.Request) -> web.Response:
+    """One event's Responses (:func:`event_responses`)."""
+    ctx = request.app[CONTEXT]
+    subject = _subject(request, required=True)
+    assert subject is not None
+    found = await event_responses(ctx, subject)
+    if found is None:
+        raise not_found(f"no event with mRID {subject}, and no Response about one")
+    return web.json_response(found)
 
 
 async def get_device_responses(request: web.Request) -> web.Response:

@@ -10,6 +10,7 @@ from gridhan.server.store.tables.core import (
     ServerSettingRow,
 )
 from gridhan.server.store.tables.der import DerControlRow, DerCurveRow, DerDefaultControlRow, DerProgramRow
+from gridhan.server.store.tables.drlc import DrControlRow, DrProgramRow, LoadShedAvailabilityRow
 from gridhan.server.store.tables.metering import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
 from gridhan.server.store.tables.pubsub import EventBoundaryRow, NotificationRow, SubscriptionRow
 from gridhan.server.store.tables.response import ResponseRow
@@ -21,9 +22,12 @@ __all__ = [
     "DerProgramRow",
     "DeviceGroupRow",
     "DeviceRecordRow",
+    "DrControlRow",
+    "DrProgramRow",
     "EndDeviceRow",
     "EventBoundaryRow",
     "GroupMemberRow",
+    "LoadShedAvailabilityRow",
     "LogEventRow",
     "MeterReadingRow",
     "MirrorUsagePointRow",
