@@ -251,6 +251,9 @@ async def test_notice_warnings_follow_the_utility_time_zone(env: Env):
     env.clock.set(local("2027-07-14 14:30"))  # 21:30 UTC: before 15:00 in Los Angeles, after it in UTC
     status, early = await env.admin.post("/dr-events", critical_peak(group_id))
     assert status == 201 and early["warnings"] == []
+    env.clock.set(local("2027-07-14 15:00"))  # "by 15:00": on the dot is still in time
+    status, on_time = await env.admin.post("/dr-events", critical_peak(group_id, description="on time"))
+    assert status == 201 and on_time["warnings"] == []
     env.clock.set(local("2027-07-14 15:20"))
     status, late = await env.admin.post("/dr-events", critical_peak(group_id, description="late"))
     assert status == 201

@@ -27,7 +27,7 @@ reported in DrResponse.overrideDuration.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -77,9 +77,9 @@ DEFAULT_PRIMACY = 10
 ONE_HOUR = 3600
 #: Bits 0..25 of DeviceCategoryType are defined (thermostat .. other storage system); the rest are reserved.
 DEFINED_CATEGORY_BITS = 26
-#: Use case UC96: day-ahead events are published by 15:00 the day before, day-of events by 10:00.
-DAY_AHEAD_DEADLINE_HOUR = 15
-DAY_OF_DEADLINE_HOUR = 10
+#: Use case UC96: day-ahead events are published by 15:00 the day before, day-of events by 10:00 (local time).
+DAY_AHEAD_DEADLINE = time(15, 0)
+DAY_OF_DEADLINE = time(10, 0)
 #: Names of the Response statuses (Table 27) a DR event's tally counts.
 STATUS_NAMES: Mapping[int, str] = MappingProxyType(
     {
@@ -251,15 +251,15 @@ def _interval(body: dict[str, Any]) -> tuple[int, int]:
 def notice_warnings(creation: int, start: int, zone: ZoneInfo) -> list[dict[str, str]]:
     """UC96 (REQUIREMENTS: day-ahead events published by 15:00 the day before, day-of events by 10:00),
     judged in the utility's local time zone. An event starting on a later local day than its publication
-    is a day-ahead event, late when published at or after 15:00 on the day before its start day; one
-    starting on its publication day is a day-of event, late when published at or after 10:00 (a real-time
+    is a day-ahead event, late when published after 15:00:00 on the day before its start day; one
+    starting on its publication day is a day-of event, late when published after 10:00:00 (a real-time
     event is exactly that, and is allowed: the warning only says so). Nothing is refused."""
     published = datetime.fromtimestamp(creation, zone)
     begins = datetime.fromtimestamp(start, zone)
     day_before = begins.date() - timedelta(days=1)
     if start <= creation:
         return []
-    if published.date() == day_before and published.hour >= DAY_AHEAD_DEADLINE_HOUR:
+    if published.date() == day_before and published.time() > DAY_AHEAD_DEADLINE:
         return [
             {
                 "code": "day_ahead_after_15",
@@ -267,7 +267,7 @@ def notice_warnings(creation: int, start: int, zone: ZoneInfo) -> list[dict[str,
                 f"{published.date()}, after the 15:00 deadline the day before its start (UC96)",
             }
         ]
-    if published.date() == begins.date() and published.hour >= DAY_OF_DEADLINE_HOUR:
+    if published.date() == begins.date() and published.time() > DAY_OF_DEADLINE:
         return [
             {
                 "code": "day_of_after_10",
