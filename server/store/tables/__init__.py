@@ -10,6 +10,7 @@ from gridhan.server.store.tables.core import (
     ServerSettingRow,
 )
 from gridhan.server.store.tables.der import DerControlRow, DerCurveRow, DerDefaultControlRow, DerProgramRow
+from gridhan.server.store.tables.files import FileImageRow, FileRow, FileStatusRow, FileTargetRow
 from gridhan.server.store.tables.metering import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
 from gridhan.server.store.tables.pubsub import EventBoundaryRow, NotificationRow, SubscriptionRow
 from gridhan.server.store.tables.response import ResponseRow
@@ -23,6 +24,10 @@ __all__ = [
     "DeviceRecordRow",
     "EndDeviceRow",
     "EventBoundaryRow",
+    "FileImageRow",
+    "FileRow",
+    "FileStatusRow",
+    "FileTargetRow",
     "GroupMemberRow",
     "LogEventRow",
     "MeterReadingRow",
