@@ -5,6 +5,7 @@ ranges, report FileStatus, and the campaign status shows it; the campaign widens
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 from collections.abc import AsyncIterator, Callable
@@ -259,6 +260,18 @@ async def test_concurrent_downloads_beyond_the_limit_get_503_and_resume(start_en
     assert (part1.status, part2.status) == (206, 206)
     assert hashlib.sha256(part1.body + part2.body).hexdigest() == image["sha256"]
 
+    # a device that goes away mid-transfer gives its place back
+    async with dev1.session.get(dev1.base_url + uri) as abandoned:
+        await abandoned.content.readexactly(1024)
+        assert (await dev2.get(uri, headers={"Range": "bytes=0-9"})).status == 503
+        abandoned.close()  # drops the connection
+    for _ in range(200):  # the server notices the closed connection at its next write
+        reply = await dev2.get(uri, headers={"Range": "bytes=0-9"})
+        if reply.status != 503:
+            break
+        await asyncio.sleep(0.05)
+    assert reply.status == 206 and reply.body == data[:10]
+
 
 async def test_bad_requests_change_nothing(env: Env) -> None:
     dev1 = env.device("dev1")
@@ -290,6 +303,11 @@ async def test_bad_requests_change_nothing(env: Env) -> None:
     assert reply.status == 415
     assert (await dev1.get(f"/edev/{id1}/fs")).status == 404  # nothing was kept
     assert (await dev1.get("/file/abc")).status == 404
+    head = await dev1.request("HEAD", uri, headers={"Range": "bytes=10-19"})
+    assert head.status == 206 and head.headers["Content-Length"] == "10" and head.body == b""
+    unregistered = env.device("unreg1")
+    assert (await unregistered.get("/file")).status == 403
+    assert (await unregistered.get(uri)).status == 403
     assert (await dev1.get("/file?type=zz")).status == 400
 
     # malformed File metadata
@@ -313,6 +331,7 @@ async def test_bad_requests_change_nothing(env: Env) -> None:
     assert files["total"] == 1
     status, body = await env.api.patch(f"/files/{created['id']}", {"activateTime": T0 - 100 + 3600})
     assert status == 200 and any("metering interval boundary" in w for w in body["warnings"])
+    assert (await dev1.get(href)).parse(File).activateTime == T0 - 100 + 3600  # activation on command
     assert (await env.api.post(f"/files/{created['id']}/stages", {}))[0] == 400
     assert (await env.api.get("/files/999/status"))[0] == 404
 

@@ -97,7 +97,7 @@ async def get_content(request: web.Request, file_in_scope: FileInScope) -> web.S
         log.error("File %s: the content of image %s (%s) is missing from %s", row.id, image.id, image.sha256, path)
         raise web.HTTPNotFound(text="the content of this File is not available")
     if request.method == "HEAD":
-        return _head(headers, span, image.size)
+        return await _head(request, headers, span, image.size)
     gate = request.app[DOWNLOADS]
     if not gate.enter():
         retry = ctx.settings.file_retry_after
@@ -111,11 +111,15 @@ async def get_content(request: web.Request, file_in_scope: FileInScope) -> web.S
         gate.leave()
 
 
-def _head(headers: dict[str, str], span: ByteRange | None, size: int) -> web.Response:
-    response = web.Response(status=200 if span is None else 206, headers=headers, content_type=OCTET_STREAM)
+async def _head(request: web.Request, headers: dict[str, str], span: ByteRange | None, size: int) -> web.StreamResponse:
+    """The headers a GET would send (HEAD holds no place among the transfers)."""
+    response = web.StreamResponse(status=200 if span is None else 206, headers=headers)
+    response.content_type = OCTET_STREAM
+    response.content_length = size if span is None else span.length
     if span is not None:
         response.headers["Content-Range"] = span.content_range
-    response.content_length = size if span is None else span.length
+    await response.prepare(request)
+    await response.write_eof()
     return response
 
 
