@@ -92,6 +92,15 @@ class Settings:
         604800.0, "seconds delivered, failed and cancelled notifications are kept (after their last attempt)"
     )
     subscriptions_per_device: int = setting(100, "most Subscriptions one EndDevice may hold")
+    file_max_downloads: int = setting(
+        20, "File content transfers served at once across the server (503 with Retry-After beyond)"
+    )
+    file_retry_after: int = setting(
+        120, "seconds a 503 to a File content request asks the device to wait (Retry-After)"
+    )
+    file_max_bytes: int = setting(
+        536870912, "largest file image the admin API accepts, in bytes (413 above; images are kept in data_dir/files)"
+    )
     log_level: str = setting("INFO", "DEBUG, INFO, WARNING or ERROR")
     log_format: str = setting("text", "text, or json (one object per line)")
 

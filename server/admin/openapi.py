@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.server.admin import openapi_der, openapi_drlc, openapi_pubsub, responses, telemetry
+from gridhan.server.admin import openapi_der, openapi_drlc, openapi_files, openapi_pubsub, responses, telemetry
 from gridhan.server.admin.apidoc import BODY_ERRORS
 from gridhan.server.admin.apidoc import errors as _errors
 from gridhan.server.admin.apidoc import json_content as _json
@@ -547,6 +547,7 @@ def document() -> dict[str, Any]:
                 "settings",
                 "der",
                 "drlc",
+                "files",
                 "responses",
                 "telemetry",
                 "subscriptions",
@@ -557,6 +558,7 @@ def document() -> dict[str, Any]:
             **_paths(),
             **openapi_der.paths(),
             **openapi_drlc.paths(),
+            **openapi_files.paths(),
             **responses.paths(),
             **telemetry.paths(),
             **openapi_pubsub.paths(),
@@ -597,6 +599,7 @@ def document() -> dict[str, Any]:
                 **_schemas(),
                 **openapi_der.schemas(),
                 **openapi_drlc.schemas(),
+                **openapi_files.schemas(),
                 **responses.schemas(),
                 **telemetry.schemas(),
                 **openapi_pubsub.schemas(),

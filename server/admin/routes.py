@@ -10,6 +10,7 @@ from gridhan.server.admin import (
     der,
     devices,
     drlc,
+    files,
     groups,
     openapi,
     responses,
@@ -18,8 +19,23 @@ from gridhan.server.admin import (
     telemetry,
 )
 
+#: One module per subject, in the order their routes are added.
+ADMIN_MODULES = (
+    devices,
+    aggregators,
+    groups,
+    settings,
+    der,
+    drlc,
+    files,
+    responses,
+    telemetry,
+    subscriptions,
+    openapi,
+)
+
 
 def setup(app: web.Application) -> None:
     """Add every admin route to ``app`` (the health route is added by :func:`build_admin_app`)."""
-    for module in (devices, aggregators, groups, settings, der, drlc, responses, telemetry, subscriptions, openapi):
+    for module in ADMIN_MODULES:
         module.setup(app)

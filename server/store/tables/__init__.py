@@ -11,6 +11,7 @@ from gridhan.server.store.tables.core import (
 )
 from gridhan.server.store.tables.der import DerControlRow, DerCurveRow, DerDefaultControlRow, DerProgramRow
 from gridhan.server.store.tables.drlc import DrControlRow, DrProgramRow, LoadShedAvailabilityRow
+from gridhan.server.store.tables.files import FileImageRow, FileRow, FileStatusRow, FileTargetRow
 from gridhan.server.store.tables.metering import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
 from gridhan.server.store.tables.pubsub import EventBoundaryRow, NotificationRow, SubscriptionRow
 from gridhan.server.store.tables.response import ResponseRow
@@ -26,6 +27,10 @@ __all__ = [
     "DrProgramRow",
     "EndDeviceRow",
     "EventBoundaryRow",
+    "FileImageRow",
+    "FileRow",
+    "FileStatusRow",
+    "FileTargetRow",
     "GroupMemberRow",
     "LoadShedAvailabilityRow",
     "LogEventRow",
