@@ -32,6 +32,7 @@ POLLED_RESOURCES = (
     "UsagePointList",
     "DERProgramList",
     "DERList",
+    "TariffProfileList",
 )
 
 

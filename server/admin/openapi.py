@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.server.admin import openapi_der, openapi_pubsub, responses, telemetry
+from gridhan.server.admin import openapi_der, openapi_pricing, openapi_pubsub, responses, telemetry
 from gridhan.server.admin.apidoc import BODY_ERRORS
 from gridhan.server.admin.apidoc import errors as _errors
 from gridhan.server.admin.apidoc import json_content as _json
@@ -546,6 +546,7 @@ def document() -> dict[str, Any]:
                 "groups",
                 "settings",
                 "der",
+                "pricing",
                 "responses",
                 "telemetry",
                 "subscriptions",
@@ -555,6 +556,7 @@ def document() -> dict[str, Any]:
         "paths": {
             **_paths(),
             **openapi_der.paths(),
+            **openapi_pricing.paths(),
             **responses.paths(),
             **telemetry.paths(),
             **openapi_pubsub.paths(),
@@ -594,6 +596,7 @@ def document() -> dict[str, Any]:
             "schemas": {
                 **_schemas(),
                 **openapi_der.schemas(),
+                **openapi_pricing.schemas(),
                 **responses.schemas(),
                 **telemetry.schemas(),
                 **openapi_pubsub.schemas(),

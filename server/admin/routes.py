@@ -11,6 +11,7 @@ from gridhan.server.admin import (
     devices,
     groups,
     openapi,
+    pricing,
     responses,
     settings,
     subscriptions,
@@ -20,5 +21,5 @@ from gridhan.server.admin import (
 
 def setup(app: web.Application) -> None:
     """Add every admin route to ``app`` (the health route is added by :func:`build_admin_app`)."""
-    for module in (devices, aggregators, groups, settings, der, responses, telemetry, subscriptions, openapi):
+    for module in (devices, aggregators, groups, settings, der, pricing, responses, telemetry, subscriptions, openapi):
         module.setup(app)

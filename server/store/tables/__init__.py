@@ -11,6 +11,7 @@ from gridhan.server.store.tables.core import (
 )
 from gridhan.server.store.tables.der import DerControlRow, DerCurveRow, DerDefaultControlRow, DerProgramRow
 from gridhan.server.store.tables.metering import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
+from gridhan.server.store.tables.pricing import RateComponentRow, TariffProfileRow, TimeTariffIntervalRow
 from gridhan.server.store.tables.pubsub import EventBoundaryRow, NotificationRow, SubscriptionRow
 from gridhan.server.store.tables.response import ResponseRow
 
@@ -28,9 +29,12 @@ __all__ = [
     "MeterReadingRow",
     "MirrorUsagePointRow",
     "NotificationRow",
+    "RateComponentRow",
     "ReadingRow",
     "ReadingSetRow",
     "ResponseRow",
     "ServerSettingRow",
     "SubscriptionRow",
+    "TariffProfileRow",
+    "TimeTariffIntervalRow",
 ]
