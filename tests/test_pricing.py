@@ -398,3 +398,33 @@ async def test_unknown_ids_and_profile_changes(env: Env):
     assert (await env.admin.delete(f"/tariff-profiles/{profile['id']}"))[0] == 204
     assert (await env.admin.get(f"/rate-components/{imp['id']}"))[0] == 404
     assert (await env.admin.get("/tariff-profiles"))[1]["total"] == 0
+
+
+async def test_device_side_paths_that_name_nothing(env: Env):
+    display, unregistered = env.device("dev1"), env.device("unreg1")
+    group_id, (display_id,) = await group_of(env, "g", display)
+    _, imp, _ = await tariff(env, group_id)
+    status, published = await env.admin.post(
+        f"/rate-components/{imp['id']}/schedule", {"start": DAY, "intervals": [{"tier": 1, "price": 10_000}]}
+    )
+    assert status == 201
+    href = published["items"][0]["href"]
+    assert (await display.get(href)).parse(TimeTariffInterval).mRID == published["items"][0]["mrid"]
+    rc_href = href.rsplit("/tti", 1)[0]
+    tp_href = rc_href.rsplit("/rc", 1)[0]
+    for bad in (
+        "/tp/x", "/tp/99999", f"{tp_href}/rc/x", f"{tp_href}/rc/99999", f"{rc_href}/tti/x", f"{rc_href}/tti/99999",
+        f"{href}/cti/0", f"{href}/cti/2", f"{href}/cti/x", f"/edev/{display_id}/fsa/99999/tp", "/tp/1" + "0" * 20,
+    ):  # fmt: skip
+        assert (await display.get(bad)).status == 404, bad
+    # a rate component reached through another profile's path does not exist there
+    status, other = await env.admin.post("/tariff-profiles", {"group_id": group_id, **GOOD_PROFILE})
+    assert status == 201
+    assert (await display.get(f"/tp/{other['id']}/rc/{imp['id']}")).status == 404
+    assert (await display.request("HEAD", href)).status == 200
+    assert (await unregistered.get(tp_href)).status == 403
+    # after its end an interval stays listed, Active (1): the 2018 EventStatus has no 'completed'
+    env.clock.set(DAY + 7200)
+    listing = (await display.get(f"{rc_href}/tti?l=5")).parse(TimeTariffIntervalList)
+    assert listing.all == 1 and listing.TimeTariffInterval[0].EventStatus.currentStatus == 1
+    assert (await display.get(f"{rc_href}/acttti?l=5")).parse(TimeTariffIntervalList).all == 0

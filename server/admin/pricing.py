@@ -575,7 +575,8 @@ def _price_json(found: TariffInterval | None, by_mrid: dict[str, TimeTariffInter
     if found is None:
         return None
     row = by_mrid[found.mrid]
-    first = found.blocks[0].price if found.blocks else None
+    blocks = blocks_of(row)
+    first = blocks[0].price if blocks else None
     return {
         "interval_id": row.id,
         "mrid": found.mrid,
@@ -602,7 +603,7 @@ async def group_prices(request: web.Request) -> web.Response:
         for rc in (await store.rate_components(ctx.store, profile_id=profile.id, by_mrid=True)).rows:
             rows = [r for r in await store.intervals_of(ctx.store, rc.id) if r.creation_time <= now]
             by_mrid = {r.mrid: r for r in rows}
-            intervals = [tariff_interval(r, profile) for r in rows]
+            intervals = [tariff_interval(r, profile, with_blocks=False) for r in rows]  # blocks: only 2 used
             change = next_price_change(intervals, now, rc.mrid)
             m = profile.price_power_of_ten
             components.append(
