@@ -34,6 +34,7 @@ POLLED_RESOURCES = (
     "DERList",
     "DemandResponseProgramList",
     "LoadShedAvailabilityList",
+    "TariffProfileList",
 )
 
 

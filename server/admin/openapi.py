@@ -10,7 +10,15 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.server.admin import openapi_der, openapi_drlc, openapi_files, openapi_pubsub, responses, telemetry
+from gridhan.server.admin import (
+    openapi_der,
+    openapi_drlc,
+    openapi_files,
+    openapi_pricing,
+    openapi_pubsub,
+    responses,
+    telemetry,
+)
 from gridhan.server.admin.apidoc import BODY_ERRORS
 from gridhan.server.admin.apidoc import errors as _errors
 from gridhan.server.admin.apidoc import json_content as _json
@@ -548,6 +556,7 @@ def document() -> dict[str, Any]:
                 "der",
                 "drlc",
                 "files",
+                "pricing",
                 "responses",
                 "telemetry",
                 "subscriptions",
@@ -559,6 +568,7 @@ def document() -> dict[str, Any]:
             **openapi_der.paths(),
             **openapi_drlc.paths(),
             **openapi_files.paths(),
+            **openapi_pricing.paths(),
             **responses.paths(),
             **telemetry.paths(),
             **openapi_pubsub.paths(),
@@ -600,6 +610,7 @@ def document() -> dict[str, Any]:
                 **openapi_der.schemas(),
                 **openapi_drlc.schemas(),
                 **openapi_files.schemas(),
+                **openapi_pricing.schemas(),
                 **responses.schemas(),
                 **telemetry.schemas(),
                 **openapi_pubsub.schemas(),

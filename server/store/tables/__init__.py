@@ -13,6 +13,7 @@ from gridhan.server.store.tables.der import DerControlRow, DerCurveRow, DerDefau
 from gridhan.server.store.tables.drlc import DrControlRow, DrProgramRow, LoadShedAvailabilityRow
 from gridhan.server.store.tables.files import FileImageRow, FileRow, FileStatusRow, FileTargetRow
 from gridhan.server.store.tables.metering import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
+from gridhan.server.store.tables.pricing import RateComponentRow, TariffProfileRow, TimeTariffIntervalRow
 from gridhan.server.store.tables.pubsub import EventBoundaryRow, NotificationRow, SubscriptionRow
 from gridhan.server.store.tables.response import ResponseRow
 
@@ -37,9 +38,12 @@ __all__ = [
     "MeterReadingRow",
     "MirrorUsagePointRow",
     "NotificationRow",
+    "RateComponentRow",
     "ReadingRow",
     "ReadingSetRow",
     "ResponseRow",
     "ServerSettingRow",
     "SubscriptionRow",
+    "TariffProfileRow",
+    "TimeTariffIntervalRow",
 ]
