@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.server.admin import openapi_der, openapi_pubsub, responses, telemetry
+from gridhan.server.admin import openapi_der, openapi_flow, openapi_messaging, openapi_pubsub, responses, telemetry
 from gridhan.server.admin.apidoc import BODY_ERRORS
 from gridhan.server.admin.apidoc import errors as _errors
 from gridhan.server.admin.apidoc import json_content as _json
@@ -549,6 +549,8 @@ def document() -> dict[str, Any]:
                 "responses",
                 "telemetry",
                 "subscriptions",
+                "messaging",
+                "flow",
                 "server",
             )
         ],
@@ -558,6 +560,8 @@ def document() -> dict[str, Any]:
             **responses.paths(),
             **telemetry.paths(),
             **openapi_pubsub.paths(),
+            **openapi_messaging.paths(),
+            **openapi_flow.paths(),
         },
         "components": {
             "securitySchemes": {
@@ -597,6 +601,8 @@ def document() -> dict[str, Any]:
                 **responses.schemas(),
                 **telemetry.schemas(),
                 **openapi_pubsub.schemas(),
+                **openapi_messaging.schemas(),
+                **openapi_flow.schemas(),
             },
         },
     }

@@ -9,7 +9,9 @@ from gridhan.server.admin import (
     aggregators,
     der,
     devices,
+    flow,
     groups,
+    messaging,
     openapi,
     responses,
     settings,
@@ -20,5 +22,18 @@ from gridhan.server.admin import (
 
 def setup(app: web.Application) -> None:
     """Add every admin route to ``app`` (the health route is added by :func:`build_admin_app`)."""
-    for module in (devices, aggregators, groups, settings, der, responses, telemetry, subscriptions, openapi):
+    modules = (
+        devices,
+        aggregators,
+        groups,
+        settings,
+        der,
+        responses,
+        telemetry,
+        subscriptions,
+        messaging,
+        flow,
+        openapi,
+    )
+    for module in modules:
         module.setup(app)

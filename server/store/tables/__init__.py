@@ -10,6 +10,8 @@ from gridhan.server.store.tables.core import (
     ServerSettingRow,
 )
 from gridhan.server.store.tables.der import DerControlRow, DerCurveRow, DerDefaultControlRow, DerProgramRow
+from gridhan.server.store.tables.flow import FlowCapacityRow, FlowHoldRow, FlowRequestRow, FlowResponseRow
+from gridhan.server.store.tables.messaging import DeviceLocaleRow, MessageRow, MessagingProgramRow, TextMessageRow
 from gridhan.server.store.tables.metering import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
 from gridhan.server.store.tables.pubsub import EventBoundaryRow, NotificationRow, SubscriptionRow
 from gridhan.server.store.tables.response import ResponseRow
@@ -20,11 +22,18 @@ __all__ = [
     "DerDefaultControlRow",
     "DerProgramRow",
     "DeviceGroupRow",
+    "DeviceLocaleRow",
     "DeviceRecordRow",
     "EndDeviceRow",
     "EventBoundaryRow",
+    "FlowCapacityRow",
+    "FlowHoldRow",
+    "FlowRequestRow",
+    "FlowResponseRow",
     "GroupMemberRow",
     "LogEventRow",
+    "MessageRow",
+    "MessagingProgramRow",
     "MeterReadingRow",
     "MirrorUsagePointRow",
     "NotificationRow",
@@ -33,4 +42,5 @@ __all__ = [
     "ResponseRow",
     "ServerSettingRow",
     "SubscriptionRow",
+    "TextMessageRow",
 ]
