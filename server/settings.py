@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -100,6 +101,9 @@ class Settings:
     )
     message_poll_rate: int = setting(120, "pollRate of the MessagingProgramLists, seconds (messages within 2 min)")
     message_max_bytes: int = setting(1000, "longest text message accepted, in UTF-8 bytes (2030.5 asks for 100)")
+    flow_response_required: str = setting(
+        "01", "responseRequired of FlowReservationResponses, hexadecimal (01: received); empty: none"
+    )
     subscriptions_per_device: int = setting(100, "most Subscriptions one EndDevice may hold")
     log_level: str = setting("INFO", "DEBUG, INFO, WARNING or ERROR")
     log_format: str = setting("text", "text, or json (one object per line)")
@@ -108,6 +112,8 @@ class Settings:
         object.__setattr__(self, "operator_lfdis", tuple(v.strip().upper() for v in self.operator_lfdis))
         if self.message_retention < 86400:
             raise SettingsError(f"setting message_retention: {self.message_retention:g} is below 86400 (24 hours)")
+        if self.flow_response_required and not re.fullmatch(r"[0-9A-Fa-f]{1,2}", self.flow_response_required):
+            raise SettingsError("setting flow_response_required: one or two hexadecimal digits, or empty")
         if self.message_prune_interval <= 0:
             raise SettingsError("setting message_prune_interval: must be positive")
 

@@ -34,7 +34,7 @@ from gridhan.server.admin.validation import (
 )
 from gridhan.server.context import CONTEXT, AppContext
 from gridhan.server.mrid import new_mrid
-from gridhan.server.sep2.flow import request_href, response_href
+from gridhan.server.sep2.flow import request_href, response_href, response_required
 from gridhan.server.store import flow as flow_store
 from gridhan.server.store.tables import FlowCapacityRow, FlowRequestRow, FlowResponseRow
 
@@ -201,8 +201,9 @@ async def decide_request(request: web.Request) -> web.Response:
             raise bad_request("start: the granted interval has already ended")
     try:
         result = await flow_store.decide_request(
-            ctx.store, request_id, grant, start, duration, new_mrid(ctx.settings.manufacturer_pen), ctx.now()
-        )
+            ctx.store, request_id, grant, start, duration, new_mrid(ctx.settings.manufacturer_pen), ctx.now(),
+            response_required(ctx),
+        )  # fmt: skip
     except flow_store.NotPending as exc:
         raise web.HTTPConflict(text=str(exc)) from None
     except flow_store.OverCapacity as exc:

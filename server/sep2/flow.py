@@ -67,6 +67,12 @@ def response_href(device_id: int, response_id: int) -> str:
     return f"{device_href(device_id)}/frp/{response_id}"
 
 
+def response_required(ctx: AppContext) -> str | None:
+    """responseRequired of new FlowReservationResponses (setting ``flow_response_required``)."""
+    value = ctx.settings.flow_response_required.strip().upper()
+    return value.zfill(2) if value else None
+
+
 # -- units ------------------------------------------------------------------------------------------
 
 
@@ -211,7 +217,9 @@ async def post_request(request: web.Request) -> web.Response:
         return decide(capacities, interval.start, interval.duration, power, energy)
 
     try:
-        result = await flow_store.add_request(ctx.store, fields, decider, new_mrid(ctx.settings.manufacturer_pen), now)
+        result = await flow_store.add_request(
+            ctx.store, fields, decider, new_mrid(ctx.settings.manufacturer_pen), now, response_required(ctx)
+        )
     except Conflict as exc:
         raise web.HTTPConflict(text=f"FlowReservationRequest/mRID: {exc}") from None
     return created(request_href(device.id, result.request.id))  # type: ignore[arg-type]

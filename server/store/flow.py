@@ -139,6 +139,7 @@ async def _respond(
     mrid: str,
     now: int,
     group_ids: Sequence[int],
+    response_required: str | None,
 ) -> FlowResponseRow:
     response = FlowResponseRow(
         request_id=request.id,  # type: ignore[arg-type]
@@ -149,6 +150,7 @@ async def _respond(
         duration=duration,
         power_w=grant.power_w,
         energy_wh=grant.energy_wh,
+        response_required=response_required,
     )
     s.add(response)
     await s.flush()
@@ -161,7 +163,9 @@ async def _respond(
 # -- requests ---------------------------------------------------------------------------------------
 
 
-async def add_request(store: Store, fields: dict[str, Any], decide: Decider, response_mrid: str, now: int) -> Decided:
+async def add_request(
+    store: Store, fields: dict[str, Any], decide: Decider, response_mrid: str, now: int, response_required: str | None
+) -> Decided:
     """Store a device's request and, unless ``decide`` leaves it to the operator, its response, in one
     transaction. :class:`Conflict` when the device already sent a request with that mRID."""
     try:
@@ -176,7 +180,7 @@ async def add_request(store: Store, fields: dict[str, Any], decide: Decider, res
             if grant is not None:
                 response = await _respond(
                     s, request, grant, request.start, request.duration, response_mrid, now,
-                    [row.group_id for row, _, _ in locked],
+                    [row.group_id for row, _, _ in locked], response_required,
                 )  # fmt: skip
     except IntegrityError:
         raise Conflict(f"this EndDevice already sent a FlowReservationRequest with mRID {fields['mrid']}") from None
@@ -184,7 +188,14 @@ async def add_request(store: Store, fields: dict[str, Any], decide: Decider, res
 
 
 async def decide_request(
-    store: Store, request_id: int, grant: Grant, start: int, duration: int, response_mrid: str, now: int
+    store: Store,
+    request_id: int,
+    grant: Grant,
+    start: int,
+    duration: int,
+    response_mrid: str,
+    now: int,
+    response_required: str | None,
 ) -> Decided | None:
     """The operator's decision on a pending request, held to the groups' capacity like an automatic one:
     :class:`OverCapacity` if some slot lacks the power, :class:`NotPending` if it was already decided."""
@@ -204,9 +215,8 @@ async def decide_request(
         locked = await _lock_capacities(s, request.device_id, start, start + duration)
         if grant.energy_wh > 0 and not fits([(c, h) for _, c, h in locked], start, duration, grant.power_w):
             raise OverCapacity(f"{grant.power_w} W over that interval exceeds the capacity left in a group's slot")
-        response = await _respond(
-            s, request, grant, start, duration, response_mrid, now, [row.group_id for row, _, _ in locked]
-        )
+        groups = [row.group_id for row, _, _ in locked]
+        response = await _respond(s, request, grant, start, duration, response_mrid, now, groups, response_required)
     return Decided(request, response)
 
 
