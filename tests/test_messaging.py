@@ -226,9 +226,10 @@ async def test_text_responses_are_tallied(env: Env):
         assert reply.status == 201, reply.text
     status, tally = await env.admin.get(text["responses"].removeprefix("/api/v1"))
     assert status == 200, tally
-    assert tally["tally"] == {"11": 1} or tally["tally"].get("11") == 1
-    assert tally["never_responded"] == [id2]
-    assert id1 not in tally["never_responded"]
+    assert tally["tally"] == {"11": 1}  # one device, counted by its latest status
+    assert tally["devices"][0]["device_id"] == id1 and tally["devices"][0]["statuses"] == [1, 11]
+    assert tally["event"]["function_set"] == "Messaging" and tally["event"]["targeted"] == 2
+    assert tally["never_responded"] == [id2]  # a public message addresses every device
     # a response about a message of another group is refused like an unknown subject
     status, group = await env.admin.post("/groups", {"name": "only-two"})
     await env.admin.put(f"/groups/{group['id']}/members", {"device_ids": [id2]})

@@ -325,12 +325,11 @@ async def get_response(request: web.Request) -> web.Response:
 
 
 async def _edev_links(request: web.Request, rows: Any) -> dict[int, dict[str, Any]]:
-    store = request.app[CONTEXT].store
+    counts = await flow_store.counts_by_device(request.app[CONTEXT].store, [row.id for row in rows])
     out = {}
     for row in rows:
         href = device_href(row.id)
-        requests = len(await flow_store.requests_of_device(store, row.id))
-        responses = len(await flow_store.responses_of_device(store, row.id))
+        requests, responses = counts[row.id]
         out[row.id] = {
             "FlowReservationRequestListLink": ListLink(href=f"{href}/frq", all=requests),
             "FlowReservationResponseListLink": ListLink(href=f"{href}/frp", all=responses),

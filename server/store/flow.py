@@ -294,3 +294,27 @@ async def request_mrids(store: Store, request_ids: Sequence[int]) -> dict[int, s
             select(FlowRequestRow.id, FlowRequestRow.mrid).where(FlowRequestRow.id.in_(list(request_ids)))
         )
         return {i: m for i, m in result.all()}
+
+
+async def counts_by_device(store: Store, device_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """(requests, responses) of each device, in two queries (for the links on an EndDeviceList)."""
+    out = {d: (0, 0) for d in device_ids}
+    if not device_ids:
+        return out
+    async with store.session() as s:
+        ids = list(device_ids)
+        requests = await s.execute(
+            select(FlowRequestRow.device_id, func.count())
+            .where(FlowRequestRow.device_id.in_(ids))
+            .group_by(FlowRequestRow.device_id)
+        )
+        for device_id, n in requests.all():
+            out[device_id] = (n, 0)
+        responses = await s.execute(
+            select(FlowResponseRow.device_id, func.count())
+            .where(FlowResponseRow.device_id.in_(ids))
+            .group_by(FlowResponseRow.device_id)
+        )
+        for device_id, n in responses.all():
+            out[device_id] = (out[device_id][0], n)
+    return out
