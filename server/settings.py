@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -91,6 +92,18 @@ class Settings:
     notify_retention: float = setting(
         604800.0, "seconds delivered, failed and cancelled notifications are kept (after their last attempt)"
     )
+    message_retention: float = setting(
+        86400.0, "seconds a text message stays readable after its end or cancellation (at least 86400)"
+    )
+    message_prune_interval: float = setting(3600.0, "seconds between prunings of messages past their retention")
+    message_default_locale: str = setting(
+        "en-US", "locale listed to every device besides its preferred one (MessagingProgram.locale)"
+    )
+    message_poll_rate: int = setting(120, "pollRate of the MessagingProgramLists, seconds (messages within 2 min)")
+    message_max_bytes: int = setting(1000, "longest text message accepted, in UTF-8 bytes (2030.5 asks for 100)")
+    flow_response_required: str = setting(
+        "01", "responseRequired of FlowReservationResponses, hexadecimal (01: received); empty: none"
+    )
     subscriptions_per_device: int = setting(100, "most Subscriptions one EndDevice may hold")
     file_max_downloads: int = setting(
         20, "File content transfers served at once across the server (503 with Retry-After beyond)"
@@ -106,6 +119,12 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "operator_lfdis", tuple(v.strip().upper() for v in self.operator_lfdis))
+        if self.message_retention < 86400:
+            raise SettingsError(f"setting message_retention: {self.message_retention:g} is below 86400 (24 hours)")
+        if self.flow_response_required and not re.fullmatch(r"[0-9A-Fa-f]{1,2}", self.flow_response_required):
+            raise SettingsError("setting flow_response_required: one or two hexadecimal digits, or empty")
+        if self.message_prune_interval <= 0:
+            raise SettingsError("setting message_prune_interval: must be positive")
 
     @property
     def effective_database_url(self) -> str:

@@ -14,6 +14,8 @@ from gridhan.server.admin import (
     openapi_der,
     openapi_drlc,
     openapi_files,
+    openapi_flow,
+    openapi_messaging,
     openapi_pricing,
     openapi_pubsub,
     responses,
@@ -560,6 +562,8 @@ def document() -> dict[str, Any]:
                 "responses",
                 "telemetry",
                 "subscriptions",
+                "messaging",
+                "flow",
                 "server",
             )
         ],
@@ -572,6 +576,8 @@ def document() -> dict[str, Any]:
             **responses.paths(),
             **telemetry.paths(),
             **openapi_pubsub.paths(),
+            **openapi_messaging.paths(),
+            **openapi_flow.paths(),
         },
         "components": {
             "securitySchemes": {
@@ -614,6 +620,8 @@ def document() -> dict[str, Any]:
                 **responses.schemas(),
                 **telemetry.schemas(),
                 **openapi_pubsub.schemas(),
+                **openapi_messaging.schemas(),
+                **openapi_flow.schemas(),
             },
         },
     }

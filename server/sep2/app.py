@@ -8,14 +8,29 @@ from aiohttp import web
 
 from gridhan.server.context import CONTEXT, AppContext
 from gridhan.server.identity import ProxyTrust, identity_middleware
-from gridhan.server.sep2 import dcap, der, drlc, edev, files, fsa, log, mirror, pricing, pubsub, response, tm
+from gridhan.server.sep2 import (
+    dcap,
+    der,
+    drlc,
+    edev,
+    files,
+    flow,
+    fsa,
+    log,
+    messaging,
+    mirror,
+    pricing,
+    pubsub,
+    response,
+    tm,
+)
 from gridhan.server.sep2.http import MEMO, BodyMemo, check_outgoing
 from gridhan.server.sep2.registry import FUNCTION_SETS, FunctionSets
 
 logger = logging.getLogger("gridhan.sep2")
 
 #: Function-set modules, in the order their links appear in DeviceCapability.
-MODULES = (dcap, tm, edev, fsa, log, der, drlc, response, mirror, files, pricing, pubsub)
+MODULES = (dcap, tm, edev, fsa, log, der, drlc, response, mirror, files, pricing, messaging, flow, pubsub)
 
 
 @web.middleware

@@ -12,6 +12,8 @@ from gridhan.server.store.tables.core import (
 from gridhan.server.store.tables.der import DerControlRow, DerCurveRow, DerDefaultControlRow, DerProgramRow
 from gridhan.server.store.tables.drlc import DrControlRow, DrProgramRow, LoadShedAvailabilityRow
 from gridhan.server.store.tables.files import FileImageRow, FileRow, FileStatusRow, FileTargetRow
+from gridhan.server.store.tables.flow import FlowCapacityRow, FlowHoldRow, FlowRequestRow, FlowResponseRow
+from gridhan.server.store.tables.messaging import DeviceLocaleRow, MessageRow, MessagingProgramRow, TextMessageRow
 from gridhan.server.store.tables.metering import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
 from gridhan.server.store.tables.pricing import RateComponentRow, TariffProfileRow, TimeTariffIntervalRow
 from gridhan.server.store.tables.pubsub import EventBoundaryRow, NotificationRow, SubscriptionRow
@@ -23,6 +25,7 @@ __all__ = [
     "DerDefaultControlRow",
     "DerProgramRow",
     "DeviceGroupRow",
+    "DeviceLocaleRow",
     "DeviceRecordRow",
     "DrControlRow",
     "DrProgramRow",
@@ -32,9 +35,15 @@ __all__ = [
     "FileRow",
     "FileStatusRow",
     "FileTargetRow",
+    "FlowCapacityRow",
+    "FlowHoldRow",
+    "FlowRequestRow",
+    "FlowResponseRow",
     "GroupMemberRow",
     "LoadShedAvailabilityRow",
     "LogEventRow",
+    "MessageRow",
+    "MessagingProgramRow",
     "MeterReadingRow",
     "MirrorUsagePointRow",
     "NotificationRow",
@@ -45,5 +54,6 @@ __all__ = [
     "ServerSettingRow",
     "SubscriptionRow",
     "TariffProfileRow",
+    "TextMessageRow",
     "TimeTariffIntervalRow",
 ]
