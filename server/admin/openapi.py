@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.server.admin import openapi_der, openapi_pubsub, responses, telemetry
+from gridhan.server.admin import openapi_billing, openapi_der, openapi_pubsub, responses, telemetry
 from gridhan.server.admin.apidoc import BODY_ERRORS
 from gridhan.server.admin.apidoc import errors as _errors
 from gridhan.server.admin.apidoc import json_content as _json
@@ -558,6 +558,7 @@ def document() -> dict[str, Any]:
             **responses.paths(),
             **telemetry.paths(),
             **openapi_pubsub.paths(),
+            **openapi_billing.paths(),
         },
         "components": {
             "securitySchemes": {
@@ -597,6 +598,7 @@ def document() -> dict[str, Any]:
                 **responses.schemas(),
                 **telemetry.schemas(),
                 **openapi_pubsub.schemas(),
+                **openapi_billing.schemas(),
             },
         },
     }

@@ -7,18 +7,23 @@ from aiohttp import web
 
 from gridhan.server.admin import (
     aggregators,
+    billing,
     der,
     devices,
     groups,
     openapi,
+    prepayment,
     responses,
     settings,
     subscriptions,
     telemetry,
+    usage_points,
 )
 
 
 def setup(app: web.Application) -> None:
     """Add every admin route to ``app`` (the health route is added by :func:`build_admin_app`)."""
-    for module in (devices, aggregators, groups, settings, der, responses, telemetry, subscriptions, openapi):
+    modules = (devices, aggregators, groups, settings, der, responses, telemetry, subscriptions, usage_points,
+               billing, prepayment, openapi)  # fmt: skip
+    for module in modules:
         module.setup(app)

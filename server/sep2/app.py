@@ -8,14 +8,14 @@ from aiohttp import web
 
 from gridhan.server.context import CONTEXT, AppContext
 from gridhan.server.identity import ProxyTrust, identity_middleware
-from gridhan.server.sep2 import dcap, der, edev, fsa, log, mirror, pubsub, response, tm
+from gridhan.server.sep2 import billing, dcap, der, edev, fsa, log, mirror, prepayment, pubsub, response, tm
 from gridhan.server.sep2.http import MEMO, BodyMemo, check_outgoing
 from gridhan.server.sep2.registry import FUNCTION_SETS, FunctionSets
 
 logger = logging.getLogger("gridhan.sep2")
 
 #: Function-set modules, in the order their links appear in DeviceCapability.
-MODULES = (dcap, tm, edev, fsa, log, der, response, mirror, pubsub)
+MODULES = (dcap, tm, edev, fsa, log, der, response, mirror, billing, prepayment, pubsub)
 
 
 @web.middleware
