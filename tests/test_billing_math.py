@@ -34,7 +34,7 @@ def test_examples_at_display_precision():
 
 
 def test_multiplier_out_of_range_is_refused():
-    with pytest.raises(ValueError, match="outside -9..9"):
+    with pytest.raises(ValueError, match=r"outside -9\.\.9"):
         scaled(1, 10)
     with pytest.raises(ValueError):
         money(1, -10)
