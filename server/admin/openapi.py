@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from gridhan.server.admin import (
+    openapi_billing,
     openapi_der,
     openapi_drlc,
     openapi_files,
@@ -578,6 +579,7 @@ def document() -> dict[str, Any]:
             **openapi_pubsub.paths(),
             **openapi_messaging.paths(),
             **openapi_flow.paths(),
+            **openapi_billing.paths(),
         },
         "components": {
             "securitySchemes": {
@@ -622,6 +624,7 @@ def document() -> dict[str, Any]:
                 **openapi_pubsub.schemas(),
                 **openapi_messaging.schemas(),
                 **openapi_flow.schemas(),
+                **openapi_billing.schemas(),
             },
         },
     }

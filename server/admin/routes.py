@@ -7,6 +7,7 @@ from aiohttp import web
 
 from gridhan.server.admin import (
     aggregators,
+    billing,
     der,
     devices,
     drlc,
@@ -15,11 +16,13 @@ from gridhan.server.admin import (
     groups,
     messaging,
     openapi,
+    prepayment,
     pricing,
     responses,
     settings,
     subscriptions,
     telemetry,
+    usage_points,
 )
 
 #: One module per subject, in the order their routes are added.
@@ -34,6 +37,9 @@ ADMIN_MODULES = (
     pricing,
     flow,
     messaging,
+    usage_points,
+    billing,
+    prepayment,
     responses,
     telemetry,
     subscriptions,

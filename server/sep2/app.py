@@ -9,6 +9,7 @@ from aiohttp import web
 from gridhan.server.context import CONTEXT, AppContext
 from gridhan.server.identity import ProxyTrust, identity_middleware
 from gridhan.server.sep2 import (
+    billing,
     dcap,
     der,
     drlc,
@@ -19,6 +20,7 @@ from gridhan.server.sep2 import (
     log,
     messaging,
     mirror,
+    prepayment,
     pricing,
     pubsub,
     response,
@@ -30,7 +32,24 @@ from gridhan.server.sep2.registry import FUNCTION_SETS, FunctionSets
 logger = logging.getLogger("gridhan.sep2")
 
 #: Function-set modules, in the order their links appear in DeviceCapability.
-MODULES = (dcap, tm, edev, fsa, log, der, drlc, response, mirror, files, pricing, messaging, flow, pubsub)
+MODULES = (
+    dcap,
+    tm,
+    edev,
+    fsa,
+    log,
+    der,
+    drlc,
+    response,
+    mirror,
+    files,
+    pricing,
+    messaging,
+    flow,
+    billing,
+    prepayment,
+    pubsub,
+)
 
 
 @web.middleware

@@ -185,10 +185,19 @@ def _missing_reading_type(exc: MissingReadingType, path: str) -> web.HTTPBadRequ
 
 
 async def _mirror_in_scope(request: web.Request, name: str, what: str) -> MirrorUsagePointRow:
+    """The mirror (``mup``) or the UsagePoint (``upt``) the path names, if the caller may see it: a mirror
+    only by the devices it belongs to; a UsagePoint also when it is the utility's own, for the caller or a
+    group the caller is in."""
     require_registered(request)
     usage_point_id = _path_id(request, name, what)
-    row = await metering_store.mirror(request.app[CONTEXT].store, usage_point_id)
-    if row is None or row.device_id not in await visible_device_ids(request):
+    store = request.app[CONTEXT].store
+    if name == "upt":
+        row = await metering_store.usage_point_in_scope(store, usage_point_id, await visible_device_ids(request))
+    else:
+        row = await metering_store.mirror(store, usage_point_id)
+        if row is not None and row.device_id not in await visible_device_ids(request):
+            row = None
+    if row is None:
         raise web.HTTPNotFound(text=f"no such {what}")
     return row
 
@@ -427,7 +436,8 @@ async def get_usage_point_list(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     require_registered(request)
     page = paging(request)
-    result = await metering_store.mirrors_in_scope(ctx.store, await visible_device_ids(request), page.start, page.limit)
+    ids = await visible_device_ids(request)
+    result = await metering_store.usage_points_in_scope(ctx.store, ids, page.start, page.limit)
     counts = await metering_store.meter_reading_counts(ctx.store, [r.id for r in result.rows])
     items = [render_usage_point(r, counts[r.id]) for r in result.rows]
     return xml_response(
@@ -541,18 +551,27 @@ async def _mirror_count(request: web.Request, who: Principal) -> int:
     return sum(counts.values())
 
 
+async def _usage_point_count(request: web.Request, who: Principal) -> int:
+    """Mirrors plus the utility's own UsagePoints the caller reads."""
+    if not who.registered or who.device_id is None:
+        return 0
+    utility = await metering_store.utility_usage_point_count(
+        request.app[CONTEXT].store, await visible_device_ids(request)
+    )
+    return await _mirror_count(request, who) + utility
+
+
 async def _dcap_links(request: web.Request, who: Principal) -> dict[str, Any]:
     if not who.registered:
         return {}
-    count = await _mirror_count(request, who)
     return {
-        "MirrorUsagePointListLink": ListLink(href=MIRROR_PATH, all=count),
-        "UsagePointListLink": ListLink(href=USAGE_POINT_PATH, all=count),
+        "MirrorUsagePointListLink": ListLink(href=MIRROR_PATH, all=await _mirror_count(request, who)),
+        "UsagePointListLink": ListLink(href=USAGE_POINT_PATH, all=await _usage_point_count(request, who)),
     }
 
 
 async def _fsa_links(request: web.Request, who: Principal, _group: DeviceGroupRow) -> dict[str, Any]:
-    return {"UsagePointListLink": ListLink(href=USAGE_POINT_PATH, all=await _mirror_count(request, who))}
+    return {"UsagePointListLink": ListLink(href=USAGE_POINT_PATH, all=await _usage_point_count(request, who))}
 
 
 def setup(app: web.Application, fs: FunctionSets) -> None:

@@ -16,12 +16,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gridhan.server.store.repo import Page, Store
-from gridhan.server.store.tables import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
+from gridhan.server.store.tables import (
+    GroupMemberRow,
+    MeterReadingRow,
+    MirrorUsagePointRow,
+    ReadingRow,
+    ReadingSetRow,
+)
 
 
 class MissingReadingType(ValueError):
@@ -202,6 +208,114 @@ async def mirrors_in_scope(store: Store, device_ids: Sequence[int], start: int, 
         )
         rows = (await s.execute(query)).scalars().all()
     return Page(total, rows)
+
+
+def _usage_point_scope(device_ids: Sequence[int]) -> Any:
+    """UsagePoints the devices read: their mirrors, and the utility's own for one of them or for a group
+    one of them is in."""
+    ids = list(device_ids)
+    groups = select(GroupMemberRow.group_id).where(GroupMemberRow.device_id.in_(ids))
+    return or_(
+        MirrorUsagePointRow.device_id.in_(ids),
+        MirrorUsagePointRow.target_device_id.in_(ids),
+        MirrorUsagePointRow.group_id.in_(groups),
+    )
+
+
+async def usage_points_in_scope(store: Store, device_ids: Sequence[int], start: int, limit: int) -> Page:
+    """UsagePoints (mirrored and the utility's own) the devices read, mRID descending (Table 39)."""
+    condition = _usage_point_scope(device_ids)
+    async with store.session() as s:
+        total = (await s.execute(select(func.count()).select_from(MirrorUsagePointRow).where(condition))).scalar_one()
+        query = (
+            select(MirrorUsagePointRow)
+            .where(condition)
+            .order_by(MirrorUsagePointRow.mrid.desc(), MirrorUsagePointRow.id.desc())
+            .offset(start)
+            .limit(limit)
+        )
+        rows = (await s.execute(query)).scalars().all()
+    return Page(total, rows)
+
+
+async def utility_usage_point_count(store: Store, device_ids: Sequence[int]) -> int:
+    """The utility's own UsagePoints the devices read."""
+    if not device_ids:
+        return 0
+    condition = (MirrorUsagePointRow.source == "utility") & _usage_point_scope(device_ids)
+    async with store.session() as s:
+        return (await s.execute(select(func.count()).select_from(MirrorUsagePointRow).where(condition))).scalar_one()
+
+
+async def usage_point_in_scope(
+    store: Store, usage_point_id: int, device_ids: Sequence[int]
+) -> MirrorUsagePointRow | None:
+    if not device_ids:
+        return None
+    async with store.session() as s:
+        query = select(MirrorUsagePointRow).where(
+            MirrorUsagePointRow.id == usage_point_id, _usage_point_scope(device_ids)
+        )
+        return (await s.execute(query)).scalar_one_or_none()
+
+
+# -- the utility's own UsagePoints (admin API) -----------------------------------------------------
+
+
+async def utility_usage_points(store: Store, start: int, limit: int) -> Page:
+    condition = MirrorUsagePointRow.source == "utility"
+    async with store.session() as s:
+        total = (await s.execute(select(func.count()).select_from(MirrorUsagePointRow).where(condition))).scalar_one()
+        query = select(MirrorUsagePointRow).where(condition).order_by(MirrorUsagePointRow.id).offset(start).limit(limit)
+        rows = (await s.execute(query)).scalars().all()
+    return Page(total, rows)
+
+
+async def add_meter_reading(
+    store: Store, usage_point_id: int, fields: dict[str, Any], now: int
+) -> MeterReadingRow | None:
+    """A MeterReading (with its ReadingType columns in ``fields``) under one of the utility's UsagePoints;
+    None when there is no such UsagePoint."""
+    async with store.session() as s, s.begin():
+        parent = await s.get(MirrorUsagePointRow, usage_point_id)
+        if parent is None or parent.source != "utility":
+            return None
+        parent.updated_time = now
+        row = MeterReadingRow(usage_point_id=usage_point_id, updated_time=now, **fields)
+        s.add(row)
+    return row
+
+
+async def push_reading_set(
+    store: Store, meter_reading_id: int, data: ReadingSetData, now: int
+) -> tuple[ReadingSetRow, bool] | None:
+    """Add a ReadingSet with all its Readings to a MeterReading of the utility's own UsagePoint, or (same
+    mRID) replace that set's data, in one transaction; None when there is no such MeterReading."""
+    async with store.session() as s, s.begin():
+        meter_reading = await s.get(MeterReadingRow, meter_reading_id)
+        if meter_reading is None:
+            return None
+        parent = await s.get(MirrorUsagePointRow, meter_reading.usage_point_id)
+        if parent is None or parent.source != "utility":
+            return None
+        existing = (
+            await s.execute(
+                select(ReadingSetRow.id).where(
+                    ReadingSetRow.meter_reading_id == meter_reading_id, ReadingSetRow.mrid == data.mrid
+                )
+            )
+        ).scalar_one_or_none()
+        meter_reading.updated_time = now
+        await _apply_reading_set(s, meter_reading_id, data, now)
+        await s.flush()
+        row = (
+            await s.execute(
+                select(ReadingSetRow).where(
+                    ReadingSetRow.meter_reading_id == meter_reading_id, ReadingSetRow.mrid == data.mrid
+                )
+            )
+        ).scalar_one()
+    return row, existing is None
 
 
 async def mirror_counts(store: Store, device_ids: Sequence[int]) -> dict[int, int]:
@@ -442,6 +556,7 @@ __all__ = [
     "MissingReadingType",
     "ReadingSetData",
     "TelemetryRow",
+    "add_meter_reading",
     "current_readings",
     "delete_mirror",
     "device_readings",
@@ -453,6 +568,7 @@ __all__ = [
     "mirror_by_mrid",
     "mirrors_in_scope",
     "post_meter_readings",
+    "push_reading_set",
     "reading_counts",
     "reading_of_set",
     "reading_set",
@@ -460,4 +576,8 @@ __all__ = [
     "reading_sets",
     "readings_of_set",
     "upsert_mirror",
+    "usage_point_in_scope",
+    "usage_points_in_scope",
+    "utility_usage_point_count",
+    "utility_usage_points",
 ]

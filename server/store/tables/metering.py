@@ -14,15 +14,29 @@ from sqlmodel import Field, SQLModel
 
 
 class MirrorUsagePointRow(SQLModel, table=True):
-    """A MirrorUsagePoint (10.11) and the UsagePoint (10.4) it publishes; one per (device, mRID)."""
+    """A UsagePoint (10.4): a MirrorUsagePoint (10.11) a device posted (``source`` "mirror", one per
+    (device, mRID)), or one the utility publishes itself (``source`` "utility": e.g. a meter's interval
+    data pushed for the premise's display), read by the devices it is for (a device or a group)."""
 
     __tablename__ = "mirror_usage_point"
     __table_args__ = (UniqueConstraint("device_id", "mrid", name="uq_mirror_usage_point_device_mrid"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    #: The EndDevice whose LFDI is MirrorUsagePoint.deviceLFDI.
-    device_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("end_device.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: A mirror: the EndDevice whose LFDI is MirrorUsagePoint.deviceLFDI (NULL for the utility's own).
+    device_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("end_device.id", ondelete="CASCADE"), nullable=True, index=True),
+    )
+    #: "mirror" (posted by a device, 10.11) or "utility" (published by the utility through the admin API).
+    source: str = Field(default="mirror", sa_column=Column(String(8), nullable=False, server_default="mirror"))
+    #: The utility's own: the device, or the group of devices, that reads it.
+    target_device_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("end_device.id", ondelete="CASCADE"), nullable=True, index=True),
+    )
+    group_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("device_group.id", ondelete="CASCADE"), nullable=True, index=True),
     )
     mrid: str = Field(sa_column=Column(String(32), nullable=False))
     description: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
@@ -32,7 +46,8 @@ class MirrorUsagePointRow(SQLModel, table=True):
     service_category_kind: int
     #: UsagePoint.status: 0 off, 1 on.
     status: int
-    device_lfdi: str = Field(sa_column=Column(String(40), nullable=False))
+    #: UsagePoint.deviceLFDI (always set for a mirror; optional for the utility's own).
+    device_lfdi: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
     #: The postRate the client said it prefers (the server answers with its own).
     post_rate: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     created_time: int = Field(sa_column=Column(BigInteger, nullable=False))
