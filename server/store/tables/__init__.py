@@ -12,7 +12,7 @@ from gridhan.server.store.tables.core import (
 from gridhan.server.store.tables.der import DerControlRow, DerCurveRow, DerDefaultControlRow, DerProgramRow
 from gridhan.server.store.tables.drlc import DrControlRow, DrProgramRow, LoadShedAvailabilityRow
 from gridhan.server.store.tables.metering import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
-from gridhan.server.store.tables.pubsub import EventBoundaryRow, NotificationRow, SubscriptionRow
+from gridhan.server.store.tables.pubsub import EventWatermarkRow, NotificationRow, SubscriptionRow
 from gridhan.server.store.tables.response import ResponseRow
 
 __all__ = [
@@ -25,7 +25,7 @@ __all__ = [
     "DrControlRow",
     "DrProgramRow",
     "EndDeviceRow",
-    "EventBoundaryRow",
+    "EventWatermarkRow",
     "GroupMemberRow",
     "LoadShedAvailabilityRow",
     "LogEventRow",
