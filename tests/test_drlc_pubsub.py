@@ -21,8 +21,10 @@ from gridhan.schemas.clock import ManualClock
 from gridhan.schemas.sep2 import (
     DemandResponseProgram,
     DemandResponseProgramList,
+    EndDevice,
     EndDeviceControl,
     EndDeviceControlList,
+    LoadShedAvailability,
     Notification,
     SubscriptionList,
 )
@@ -240,6 +242,13 @@ async def test_group_changes_reach_dr_subscribers_and_a_leaving_device_loses_sig
     note = await heard(env, "/two/edc", lambda n: n.status == 4)
     assert note.subscribedResource == f"/dr/{program_id}/edc"
     await heard(env, "/two/drpl", lambda n: n.status == 0 and n.Resource.all == 0)
+
+    # a LoadShedAvailability the device reports changes its EndDevice (LoadShedAvailabilityListLink all)
+    await subscribe(two, id2, f"/edev/{id2}", url("/two/edev"), limit=1)
+    reply = await two.post(f"/edev/{id2}/lsl", LoadShedAvailability(availabilityDuration=7200, sheddablePercent=4000))
+    assert reply.status == 201, reply.text
+    note = await heard(env, "/two/edev", lambda n: True)
+    assert isinstance(note.Resource, EndDevice) and note.Resource.LoadShedAvailabilityListLink.all == 1
 
     # the device is deleted: its subscription below its EndDevice ends with status 4
     status, _ = await env.admin.delete(f"/devices/{id2}")
