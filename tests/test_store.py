@@ -105,3 +105,44 @@ async def test_read_cache_does_not_keep_a_read_that_raced_a_commit(store: Store)
     await store.update_device(dev.id, label="new")  # commits while an older read is in flight
     store.cache.put(store.cache.devices, dev.id, dev, generation)
     assert (await store.device(dev.id)).label == "new"
+
+
+async def test_event_watermarks_survive_the_upgrade_to_per_function_set_keys(database_url: str):
+    """Migration 0010 carries the DERProgram watermarks of ``event_boundary`` over to ``event_watermark``
+    (keyed by function set and program), so no event boundary is notified twice or skipped; its downgrade
+    gives them back."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from gridhan.server.store.db import alembic_config, create_engine, migrate
+
+    def downgrade(connection, revision: str) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine, "0005")
+        async with engine.begin() as conn:
+            await conn.execute(text("INSERT INTO device_group (id, name, mrid, version) VALUES (1, 'g', 'A1', 0)"))
+            await conn.execute(
+                text(
+                    "INSERT INTO der_program (id, group_id, mrid, primacy, version, created_time) "
+                    "VALUES (7, 1, 'B7', 1, 0, 100)"
+                )
+            )
+            await conn.execute(text("INSERT INTO event_boundary (program_id, notified_until) VALUES (7, 4242)"))
+        await migrate(engine)
+        async with engine.connect() as conn:
+            rows = (
+                await conn.execute(text("SELECT function_set, program_id, notified_until FROM event_watermark"))
+            ).all()
+        assert [tuple(r) for r in rows] == [("der", 7, 4242)]
+        async with engine.begin() as conn:
+            await conn.run_sync(downgrade, "0005")
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT program_id, notified_until FROM event_boundary"))).all()
+        assert [tuple(r) for r in rows] == [(7, 4242)]
+    finally:
+        await engine.dispose()

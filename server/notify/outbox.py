@@ -20,23 +20,24 @@ After the commit, the listener tells its subscribers (the delivery workers, the 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import Connection, delete, event, insert, inspect, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from gridhan.server.notify.topics import Changes, Targets, resolve, subscription_href
+from gridhan.server.notify.families import EVENT_FAMILIES, EventFamily
+from gridhan.server.notify.topics import Changes, Targets, programs_of_groups, resolve, subscription_href
 from gridhan.server.store.cache import ReadCache
 from gridhan.server.store.tables import (
-    DerControlRow,
     DerCurveRow,
     DerDefaultControlRow,
-    DerProgramRow,
     DeviceGroupRow,
     EndDeviceRow,
-    EventBoundaryRow,
+    EventWatermarkRow,
     GroupMemberRow,
+    LoadShedAvailabilityRow,
     LogEventRow,
     NotificationRow,
     SubscriptionRow,
@@ -52,6 +53,14 @@ STATUS_DELETED = 4
 
 #: Called after a commit with the transaction's changes and the number of notification rows it enqueued.
 CommitHook = Callable[[Changes, int], None]
+
+#: Rows counted by a link on their EndDevice (LogEventListLink, LoadShedAvailabilityListLink ``all``).
+_COUNTED_ON_DEVICE = (LogEventRow, LoadShedAvailabilityRow)
+#: The rows and tables of the event-bearing function sets (gridhan.server.notify.families).
+_FAMILY_OF_PROGRAM: Mapping[type, EventFamily] = MappingProxyType({f.program: f for f in EVENT_FAMILIES})
+_FAMILY_OF_EVENT: Mapping[type, EventFamily] = MappingProxyType({f.event: f for f in EVENT_FAMILIES})
+_PROGRAM_TABLES: Mapping[str, EventFamily] = MappingProxyType({f.program.__tablename__: f for f in EVENT_FAMILIES})
+_EVENT_TABLES: Mapping[str, EventFamily] = MappingProxyType({f.event.__tablename__: f for f in EVENT_FAMILIES})
 
 
 def notification_row(sub: Any, status: int, now: float) -> dict[str, Any]:
@@ -150,17 +159,22 @@ class OutboxListener:
             for obj in objects:
                 if kind == "dirty" and not session.is_modified(obj, include_collections=False):
                     continue
-                if isinstance(obj, DerControlRow):
-                    ch().controls.add((obj.program_id, obj.id))  # type: ignore[arg-type]
-                elif isinstance(obj, DerProgramRow):
+                family = _FAMILY_OF_EVENT.get(type(obj))
+                if family is not None:
+                    ch().events.add((family.name, obj.program_id, obj.id))
+                    continue
+                family = _FAMILY_OF_PROGRAM.get(type(obj))
+                if family is not None:
+                    key = (family.name, obj.id)
                     target = {"new": ch().programs_added, "deleted": ch().programs_deleted}.get(kind)
                     if target is not None:
-                        target[obj.id] = obj.group_id  # type: ignore[index]
+                        target[key] = obj.group_id
                         if kind == "new":
-                            ch().program_created[obj.id] = obj.created_time  # type: ignore[index]
+                            ch().program_created[key] = obj.created_time
                     else:
-                        ch().programs_changed.add(obj.id)  # type: ignore[arg-type]
-                elif isinstance(obj, DerDefaultControlRow):
+                        ch().programs_changed.add(key)
+                    continue
+                if isinstance(obj, DerDefaultControlRow):
                     ch().defaults.add(obj.program_id)
                 elif isinstance(obj, DerCurveRow):
                     ch().curves.add(obj.program_id)
@@ -178,7 +192,7 @@ class OutboxListener:
                         history = inspect(obj).attrs.aggregator_id.history
                         if history.deleted:
                             ch().aggregators_before.setdefault(obj.id, history.deleted[0])  # type: ignore[arg-type]
-                elif isinstance(obj, LogEventRow):
+                elif isinstance(obj, _COUNTED_ON_DEVICE):
                     if kind == "new":
                         ch().devices_changed.add(obj.device_id)
                 elif isinstance(obj, SubscriptionRow):
@@ -191,7 +205,7 @@ class OutboxListener:
         statement: Any = state.statement
         table = getattr(statement, "table", None)
         name = getattr(table, "name", None)
-        if name not in _BULK:
+        if name not in _BULK and name not in _PROGRAM_TABLES and name not in _EVENT_TABLES:
             return
         where = statement.whereclause
         conn = state.session.connection()
@@ -216,14 +230,16 @@ class OutboxListener:
                 self._capture_group_deletion(conn, ids, changes)
             else:
                 changes.groups_changed.update(ids)
-        elif name == "der_program":
-            for program_id, group_id in rows(DerProgramRow.id, DerProgramRow.group_id):
+        elif name in _PROGRAM_TABLES:
+            family = _PROGRAM_TABLES[name]
+            for program_id, group_id in rows(family.program.id, family.program.group_id):
                 if state.is_delete:
-                    changes.programs_deleted[program_id] = group_id
+                    changes.programs_deleted[(family.name, program_id)] = group_id
                 else:
-                    changes.programs_changed.add(program_id)
-        elif name == "der_control":
-            changes.controls.update((p, c) for p, c in rows(DerControlRow.program_id, DerControlRow.id))
+                    changes.programs_changed.add((family.name, program_id))
+        elif name in _EVENT_TABLES:
+            family = _EVENT_TABLES[name]
+            changes.events.update((family.name, p, c) for p, c in rows(family.event.program_id, family.event.id))
         elif name == "der_default_control":
             changes.defaults.update(r[0] for r in rows(DerDefaultControlRow.program_id))
         elif name == "der_curve":
@@ -240,11 +256,9 @@ class OutboxListener:
         ).all()
         for g in groups:
             changes.groups_deleted[g] = [e for gg, e in members if gg == g]
-        programs = conn.execute(
-            select(DerProgramRow.id, DerProgramRow.group_id).where(DerProgramRow.group_id.in_(groups))
-        ).all()
-        for program_id, group_id in programs:
-            changes.programs_deleted[program_id] = group_id
+        for group_id, keys in programs_of_groups(conn, groups).items():
+            for key in keys:
+                changes.programs_deleted[key] = group_id
 
     def _capture_device_deletion(self, conn: Connection, devices: list[int], changes: Changes) -> None:
         """Before EndDevices are deleted: the last notifications of the subscriptions that go with them."""
@@ -285,10 +299,19 @@ class OutboxListener:
                     rows.append(notification_row(sub, STATUS_DEFAULT, now))
         if rows:
             conn.execute(insert(NotificationRow), rows)
-        created = {p: t for p, t in changes.program_created.items() if p not in changes.programs_deleted}
+        # a program's watermark goes with it; a new program's event boundaries are watched from its creation
+        # (gridhan.server.notify.scheduler). A watermark left by a program that had the same id is replaced.
+        stale = set(changes.programs_deleted) | set(changes.program_created)
+        for f, p in sorted(stale):
+            conn.execute(
+                delete(EventWatermarkRow).where(EventWatermarkRow.function_set == f, EventWatermarkRow.program_id == p)
+            )
+        created = {k: t for k, t in changes.program_created.items() if k not in changes.programs_deleted}
         if created:
-            # a new program's event boundaries are watched from its creation (gridhan.server.notify.scheduler)
-            conn.execute(insert(EventBoundaryRow), [{"program_id": p, "notified_until": t} for p, t in created.items()])
+            conn.execute(
+                insert(EventWatermarkRow),
+                [{"function_set": f, "program_id": p, "notified_until": t} for (f, p), t in created.items()],
+            )
         session.info[_ENQUEUED] = len(rows)
 
     def _after_commit(self, session: Session) -> None:
@@ -313,8 +336,6 @@ _BULK = frozenset(
         "end_device",
         "group_member",
         "device_group",
-        "der_program",
-        "der_control",
         "der_default_control",
         "der_curve",
         "subscription",

@@ -1,6 +1,6 @@
 """The notification machinery of one running server: the delivery worker and the event-boundary scheduler,
-woken by the store's outbox listener after every commit that enqueued notifications or changed a DERProgram's
-controls (IEEE 2030.5-2018 clause 8.7)."""
+woken by the store's outbox listener after every commit that enqueued notifications or changed the events of a
+program (DER, DRLC) (IEEE 2030.5-2018 clause 8.7)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class NotifyService:
     def _committed(self, changes: Changes, enqueued: int) -> None:
         if enqueued and self.delivery is not None:
             self.delivery.kick()
-        programs = changes.der_programs()
+        programs = changes.event_programs()
         if programs:
             self.scheduler.reschedule(programs)
 

@@ -15,7 +15,16 @@ path                                    resource                    topic (the c
 ``/derp/{p}/derc/{c}``                  DERControl                  ``/derp/{p}/derc/{c}``
 ``/derp/{p}/actderc``                   ActiveDERControlList        ``/derp/{p}/actderc``
 ``/derp/{p}/dderc``                     DefaultDERControl           ``/derp/{p}/dderc``
+``/edev/{e}/fsa/{g}/dr``                DemandResponseProgramList   ``/fsa/{g}/dr``
+``/dr/{p}/edc``                         EndDeviceControlList        ``/dr/{p}/edc``
+``/dr/{p}/edc/{c}``                     EndDeviceControl            ``/dr/{p}/edc/{c}``
+``/dr/{p}/actedc``                      ActiveEndDeviceControlList  ``/dr/{p}/actedc``
 ======================================  ==========================  =========================
+
+DemandResponseProgram (``/dr/{p}``) is an IdentifiedObject in sep.xsd, without a ``subscribable`` attribute:
+its changes are heard through the DemandResponseProgramList that embeds it. What is common to the
+event-bearing function sets (DER, DRLC) is declared once per function set in
+:mod:`gridhan.server.notify.families` and handled by the same code here.
 
 A change is described by :class:`Changes` (collected from the rows a transaction wrote, see
 :mod:`gridhan.server.notify.outbox`) and resolved by :func:`resolve` into :class:`Targets`: topics every
@@ -36,16 +45,20 @@ from sqlalchemy import Connection, select
 
 from gridhan.schemas.sep2 import (
     DefaultDERControl,
+    DemandResponseProgramList,
     DERControl,
     DERControlList,
     DERProgram,
     DERProgramList,
     EndDevice,
+    EndDeviceControl,
+    EndDeviceControlList,
     FunctionSetAssignments,
     FunctionSetAssignmentsList,
 )
 from gridhan.schemas.xmlcodec import XmlResource
-from gridhan.server.store.tables import DerProgramRow, EndDeviceRow, GroupMemberRow
+from gridhan.server.notify.families import DER, EVENT_FAMILIES, FAMILIES_BY_NAME, ProgramKey
+from gridhan.server.store.tables import EndDeviceRow, GroupMemberRow
 
 #: sep.xsd SubscribableType 1: the resource supports non-conditional subscriptions (Condition applies to
 #: Reading values only, attributeIdentifier 0, and gridhan offers no subscribable Reading).
@@ -86,6 +99,10 @@ SUBSCRIBABLE: tuple[Subscribable, ...] = (
     _s("DERControl", r"/derp/(\d+)/derc/(\d+)", DERControl, False, "/derp/{0}/derc/{1}", False),
     _s("ActiveDERControlList", r"/derp/(\d+)/actderc", DERControlList, True, "/derp/{0}/actderc", False),
     _s("DefaultDERControl", r"/derp/(\d+)/dderc", DefaultDERControl, False, "/derp/{0}/dderc", False),
+    _s("DemandResponseProgramList", r"/edev/(\d+)/fsa/(\d+)/dr", DemandResponseProgramList, True, "/fsa/{1}/dr", True),
+    _s("EndDeviceControlList", r"/dr/(\d+)/edc", EndDeviceControlList, True, "/dr/{0}/edc", False),
+    _s("EndDeviceControl", r"/dr/(\d+)/edc/(\d+)", EndDeviceControl, False, "/dr/{0}/edc/{1}", False),
+    _s("ActiveEndDeviceControlList", r"/dr/(\d+)/actedc", EndDeviceControlList, True, "/dr/{0}/actedc", False),
 )
 
 
@@ -124,15 +141,18 @@ def subscribable_at(path: str) -> Subscribable | None:
 @dataclass
 class Changes:
     """What one transaction changed, as far as subscribable resources are concerned (filled by the session
-    listener, resolved before commit). Ids are database ids; ``(g, e)`` pairs are group and device."""
+    listener, resolved before commit). Ids are database ids; ``(g, e)`` pairs are group and device. Programs
+    and events of the event-bearing function sets are keyed by family name (:mod:`~gridhan.server.notify.families`):
+    a :data:`~gridhan.server.notify.families.ProgramKey` is ``(family, program id)``."""
 
-    controls: set[tuple[int, int]] = field(default_factory=set)
-    programs_changed: set[int] = field(default_factory=set)
-    programs_added: dict[int, int] = field(default_factory=dict)  # program -> group
-    programs_deleted: dict[int, int] = field(default_factory=dict)  # program -> group
-    program_created: dict[int, int] = field(default_factory=dict)  # new program -> its created_time
-    defaults: set[int] = field(default_factory=set)  # programs whose DefaultDERControl changed
-    curves: set[int] = field(default_factory=set)  # programs whose DERCurves changed
+    #: events written: (family, program, event)
+    events: set[tuple[str, int, int]] = field(default_factory=set)
+    programs_changed: set[ProgramKey] = field(default_factory=set)
+    programs_added: dict[ProgramKey, int] = field(default_factory=dict)  # program -> group
+    programs_deleted: dict[ProgramKey, int] = field(default_factory=dict)  # program -> group
+    program_created: dict[ProgramKey, int] = field(default_factory=dict)  # new program -> its created_time
+    defaults: set[int] = field(default_factory=set)  # DERPrograms whose DefaultDERControl changed
+    curves: set[int] = field(default_factory=set)  # DERPrograms whose DERCurves changed
     groups_changed: set[int] = field(default_factory=set)
     groups_deleted: dict[int, list[int]] = field(default_factory=dict)  # group -> members before
     members_added: set[tuple[int, int]] = field(default_factory=set)
@@ -148,14 +168,14 @@ class Changes:
     #: notification rows prepared before a cascade removed what they describe (device deletion)
     captured: list[dict[str, object]] = field(default_factory=list)
 
-    def der_programs(self) -> set[int]:
-        """Programs whose controls changed (the scheduler recomputes their next event boundary)."""
-        return {p for p, _ in self.controls} | set(self.programs_added) | set(self.programs_deleted)
+    def event_programs(self) -> set[ProgramKey]:
+        """Programs whose events changed (the scheduler recomputes their next event boundary)."""
+        return {(f, p) for f, p, _ in self.events} | set(self.programs_added) | set(self.programs_deleted)
 
     def touches_resources(self) -> bool:
         return any(
             (
-                self.controls,
+                self.events,
                 self.programs_changed,
                 self.programs_added,
                 self.programs_deleted,
@@ -190,12 +210,15 @@ class Targets:
         p.update(prefixes)
 
 
-def _groups_of_programs(conn: Connection, programs: Iterable[int]) -> dict[int, int]:
-    ids = sorted(set(programs))
-    if not ids:
-        return {}
-    rows = conn.execute(select(DerProgramRow.id, DerProgramRow.group_id).where(DerProgramRow.id.in_(ids)))
-    return dict(rows.all())  # type: ignore[arg-type]
+def _groups_of_programs(conn: Connection, programs: Iterable[ProgramKey]) -> dict[ProgramKey, int]:
+    found: dict[ProgramKey, int] = {}
+    for family in EVENT_FAMILIES:
+        ids = sorted({p for f, p in programs if f == family.name})
+        if ids:
+            table = family.program
+            rows = conn.execute(select(table.id, table.group_id).where(table.id.in_(ids)))
+            found.update(((family.name, p), g) for p, g in rows.all())
+    return found
 
 
 def _members(conn: Connection, groups: Iterable[int]) -> dict[int, list[int]]:
@@ -210,14 +233,26 @@ def _members(conn: Connection, groups: Iterable[int]) -> dict[int, list[int]]:
     return found
 
 
-def _programs_of_groups(conn: Connection, groups: Iterable[int]) -> dict[int, list[int]]:
+def programs_of_groups(conn: Connection, groups: Iterable[int]) -> dict[int, list[ProgramKey]]:
+    """The programs of every event-bearing function set in each of ``groups``."""
     ids = sorted(set(groups))
-    found: dict[int, list[int]] = {g: [] for g in ids}
+    found: dict[int, list[ProgramKey]] = {g: [] for g in ids}
     if ids:
-        rows = conn.execute(select(DerProgramRow.group_id, DerProgramRow.id).where(DerProgramRow.group_id.in_(ids)))
-        for g, p in rows.all():
-            found[g].append(p)
+        for family in EVENT_FAMILIES:
+            table = family.program
+            rows = conn.execute(select(table.group_id, table.id).where(table.group_id.in_(ids)))
+            for g, p in rows.all():
+                found[g].append((family.name, p))
     return found
+
+
+def _group_topics(g: int) -> list[str]:
+    """A group's FunctionSetAssignments and the per-group program list of every event-bearing function set."""
+    return [f"/fsa/{g}"] + [family.group_list.format(g=g) for family in EVENT_FAMILIES]
+
+
+def _program_prefix(key: ProgramKey) -> str:
+    return FAMILIES_BY_NAME[key[0]].program_prefix.format(p=key[1])
 
 
 def _aggregators(conn: Connection, devices: Iterable[int]) -> dict[int, int | None]:
@@ -243,49 +278,48 @@ def _groups_of_devices(conn: Connection, devices: Iterable[int]) -> dict[int, li
 def resolve(conn: Connection, changes: Changes) -> Targets:
     """The topics and prefixes a transaction's changes reach (inside that transaction, before it commits).
 
-    The representations involved, per the DER (10.10), FunctionSetAssignments (8.6) and EndDevice (8.5)
-    function sets: a DERControl is listed in its program's DERControlList and ActiveDERControlList; a
-    DERProgram carries the ``all`` of its control, active and curve lists and its DefaultDERControlLink, and
-    is listed in its group's DERProgramList; a FunctionSetAssignments links its DERProgramList with its
-    ``all``; an EndDevice carries the ``all`` of its FunctionSetAssignmentsList, LogEventList and
-    SubscriptionList. A topic reached when the representation did not in fact change costs a rendering, not
-    a notification: the delivery worker sends only representations that differ from the last one sent.
+    The representations involved, per the DER (10.10), DRLC (10.3), FunctionSetAssignments (8.6) and EndDevice
+    (8.5) function sets: an event (DERControl, EndDeviceControl) is listed in its program's event list and
+    active list; a program carries the ``all`` of its event and active lists (a DERProgram also those of its
+    curve list and its DefaultDERControlLink) and is listed in its group's program list; a
+    FunctionSetAssignments links each program list with its ``all``; an EndDevice carries the ``all`` of its
+    FunctionSetAssignmentsList, LogEventList, LoadShedAvailabilityList and SubscriptionList. A topic reached
+    when the representation did not in fact change costs a rendering, not a notification: the delivery worker
+    sends only representations that differ from the last one sent.
     """
     out = Targets(topics=set(changes.topics))
-    program_groups = {**changes.programs_added, **changes.programs_deleted}
-    wanted = ({p for p, _ in changes.controls} | changes.programs_changed | changes.defaults | changes.curves) - set(
-        program_groups
-    )
-    program_groups.update(_groups_of_programs(conn, wanted))
+    moved = {**changes.programs_added, **changes.programs_deleted}
+    program_groups = dict(moved)
+    touched = {(f, p) for f, p, _ in changes.events} | changes.programs_changed
+    touched |= {(DER.name, p) for p in changes.defaults | changes.curves}
+    program_groups.update(_groups_of_programs(conn, touched - set(program_groups)))
 
-    def program_touched(p: int) -> None:
-        out.topics.add(f"/derp/{p}")
-        g = program_groups.get(p)
-        if g is not None:
-            out.topics.add(f"/fsa/{g}/derp")
+    def program_touched(key: ProgramKey) -> None:
+        out.topics.update(FAMILIES_BY_NAME[key[0]].program_topics(key[1], program_groups.get(key)))
 
-    for p, c in changes.controls:
-        out.topics.update((f"/derp/{p}/derc", f"/derp/{p}/derc/{c}", f"/derp/{p}/actderc"))
-        program_touched(p)
-    for p in changes.programs_changed | changes.curves:
-        program_touched(p)
+    for f, p, c in changes.events:
+        out.topics.update(FAMILIES_BY_NAME[f].event_topics(p, c))
+        program_touched((f, p))
+    for key in changes.programs_changed:
+        program_touched(key)
+    for p in changes.curves:
+        program_touched((DER.name, p))
     for p in changes.defaults:
         out.topics.add(f"/derp/{p}/dderc")
-        program_touched(p)
-    # a program added to or removed from a group changes that group's FunctionSetAssignments (its
-    # DERProgramListLink) and so the FunctionSetAssignmentsList of every member
-    fsa_groups = set(changes.programs_added.values()) | set(changes.programs_deleted.values())
-    fsa_groups |= changes.groups_changed
-    for p, g in {**changes.programs_added, **changes.programs_deleted}.items():
-        out.topics.update((f"/fsa/{g}/derp", f"/fsa/{g}"))
-        if p in changes.programs_deleted:
-            out.prefixes.add(f"/derp/{p}")
+        program_touched((DER.name, p))
+    # a program added to or removed from a group changes that group's FunctionSetAssignments (its program
+    # list link) and so the FunctionSetAssignmentsList of every member
+    fsa_groups = set(moved.values()) | changes.groups_changed
+    for key, g in moved.items():
+        out.topics.update((FAMILIES_BY_NAME[key[0]].group_list.format(g=g), f"/fsa/{g}"))
+        if key in changes.programs_deleted:
+            out.prefixes.add(_program_prefix(key))
     members = _members(conn, fsa_groups - set(changes.groups_deleted))
     for g in fsa_groups:
         out.topics.add(f"/fsa/{g}")
         out.topics.update(f"/edev/{e}/fsa" for e in members.get(g, ()))
     for g, former in changes.groups_deleted.items():
-        out.topics.update((f"/fsa/{g}", f"/fsa/{g}/derp"))
+        out.topics.update(_group_topics(g))
         out.topics.update(f"/edev/{e}/fsa" for e in former)
         out.topics.update(f"/edev/{e}" for e in former)
     # membership: the device's FSA list and EndDevice change; a device that left a group (and its
@@ -297,13 +331,13 @@ def resolve(conn: Connection, changes: Changes) -> Targets:
         out.topics.update((f"/edev/{e}/fsa", f"/edev/{e}"))
     if net_removed:
         left_groups = {g for g, _ in net_removed}
-        programs = _programs_of_groups(conn, left_groups)
+        programs = programs_of_groups(conn, left_groups)
         aggregators = _aggregators(conn, {e for _, e in net_removed})
         for g, e in net_removed:
             out.scope(
                 (e, aggregators.get(e)),
-                topics=(f"/fsa/{g}", f"/fsa/{g}/derp"),
-                prefixes=[f"/derp/{p}" for p in programs.get(g, ())],
+                topics=_group_topics(g),
+                prefixes=[_program_prefix(k) for k in programs.get(g, ())],
             )
     # an EndDevice carries the ``all`` of its SubscriptionListLink too
     for e in (changes.devices_changed | changes.subscription_devices) - changes.devices_deleted:
@@ -314,9 +348,9 @@ def resolve(conn: Connection, changes: Changes) -> Targets:
         lost = {e: old for e, old in changes.aggregators_before.items() if old is not None and now.get(e) != old}
         if lost:
             groups = _groups_of_devices(conn, lost)
-            programs = _programs_of_groups(conn, {g for gs in groups.values() for g in gs})
+            programs = programs_of_groups(conn, {g for gs in groups.values() for g in gs})
             for e, old in lost.items():
-                prefixes = [f"/edev/{e}"] + [f"/derp/{p}" for g in groups[e] for p in programs.get(g, ())]
+                prefixes = [f"/edev/{e}"] + [_program_prefix(k) for g in groups[e] for k in programs.get(g, ())]
                 out.scope((old,), topics=[f"/fsa/{g}" for g in groups[e]], prefixes=prefixes)
-                out.scope((old,), topics=[f"/fsa/{g}/derp" for g in groups[e]])
+                out.scope((old,), topics=[t for g in groups[e] for t in _group_topics(g)[1:]])
     return out

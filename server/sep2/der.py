@@ -483,5 +483,6 @@ def setup(app: web.Application, fs: FunctionSets) -> None:
         r.add_get("/edev/{edev}/cp", get_connection_point, allow_head=True)
         r.add_put("/edev/{edev}/cp", put_connection_point)
     fs.fsa_links.append(_fsa_links)
+    fs.event_specs["der"] = event_spec
     fs.event_resolvers.append(resolve_control)
     fs.names += ["DER", "DERProgram", "DERControl", "DefaultDERControl", "DERCurve"]

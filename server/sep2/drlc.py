@@ -53,6 +53,7 @@ from gridhan.schemas.sep2 import (
 from gridhan.schemas.xmlcodec import decode, encode
 from gridhan.server.context import CONTEXT, AppContext
 from gridhan.server.identity import Principal
+from gridhan.server.notify.topics import SUBSCRIBABLE_NON_CONDITIONAL
 from gridhan.server.sep2.der import visible_group_ids
 from gridhan.server.sep2.edev import device_href
 from gridhan.server.sep2.http import created, no_content, paging, read_resource, xml_response
@@ -62,8 +63,9 @@ from gridhan.server.sep2.scope import device_in_scope
 from gridhan.server.store import drlc as dr_store
 from gridhan.server.store.tables import DeviceGroupRow, DrControlRow, DrProgramRow, EndDeviceRow
 
-#: sep.xsd SubscribableType of the DRLC resources (1: non-conditional subscriptions, clause 8.7).
-SUBSCRIBABLE = 0
+#: sep.xsd SubscribableType of the DRLC lists and EndDeviceControls: 1, non-conditional subscriptions (clause
+#: 8.7; see gridhan.server.notify.topics for what is subscribable and how changes reach subscribers).
+SUBSCRIBABLE = SUBSCRIBABLE_NON_CONDITIONAL
 
 #: The control structures an EndDeviceControl may carry: element name -> (class, column of DrControlRow).
 CONTROL_MEMBERS: dict[str, tuple[type, str]] = {
@@ -410,4 +412,5 @@ def setup(app: web.Application, fs: FunctionSets) -> None:
     fs.fsa_links.append(_fsa_links)
     fs.edev_links.append(_edev_links)
     fs.event_resolvers.append(resolve_control)
+    fs.event_specs["drlc"] = event_spec
     fs.names += ["DemandResponseProgram", "EndDeviceControl", "LoadShedAvailability"]

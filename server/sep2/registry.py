@@ -43,6 +43,9 @@ class FunctionSets:
     edev_links: list[EdevLinks] = field(default_factory=list)
     #: Each event-bearing function set tells the Response function set how to find its events.
     event_resolvers: list[EventResolver] = field(default_factory=list)
+    #: The event rules' view (``EventSpec``) of a stored event and its program, by event-bearing function set
+    #: (a family name of gridhan.server.notify.families): the event-boundary scheduler's input.
+    event_specs: dict[str, Callable[[Any, Any], Any]] = field(default_factory=dict)
     #: Names of the function sets served, for the admin API and the README's table.
     names: list[str] = field(default_factory=list)
 

@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 
 from gridhan.server.notify.outbox import STATUS_CANCELLED, notification_row
 from gridhan.server.store.repo import Page, Store
-from gridhan.server.store.tables import EndDeviceRow, EventBoundaryRow, NotificationRow, SubscriptionRow
+from gridhan.server.store.tables import EndDeviceRow, EventWatermarkRow, NotificationRow, SubscriptionRow
 
 #: Delivery states of a notification row.
 PENDING, DELIVERED, FAILED, CANCELLED = "pending", "delivered", "failed", "cancelled"
@@ -361,7 +361,9 @@ async def next_due(store: Store) -> float | None:
 # -- event boundaries -------------------------------------------------------------------------------
 
 
-async def boundary_watermarks(store: Store) -> dict[int, int]:
+async def boundary_watermarks(store: Store) -> dict[tuple[str, int], int]:
+    """Every program's watermark, by (function set, program id)."""
     async with store.session() as s:
-        rows = (await s.execute(select(EventBoundaryRow.program_id, EventBoundaryRow.notified_until))).all()
-    return dict(rows)  # type: ignore[arg-type]
+        w = EventWatermarkRow
+        rows = (await s.execute(select(w.function_set, w.program_id, w.notified_until))).all()
+    return {(f, p): t for f, p, t in rows}

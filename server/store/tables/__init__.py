@@ -27,7 +27,7 @@ from gridhan.server.store.tables.messaging import DeviceLocaleRow, MessageRow, M
 from gridhan.server.store.tables.metering import MeterReadingRow, MirrorUsagePointRow, ReadingRow, ReadingSetRow
 from gridhan.server.store.tables.prepayment import CreditRegisterRow, PrepaymentRow, SupplyInterruptionOverrideRow
 from gridhan.server.store.tables.pricing import RateComponentRow, TariffProfileRow, TimeTariffIntervalRow
-from gridhan.server.store.tables.pubsub import EventBoundaryRow, NotificationRow, SubscriptionRow
+from gridhan.server.store.tables.pubsub import EventWatermarkRow, NotificationRow, SubscriptionRow
 from gridhan.server.store.tables.response import ResponseRow
 
 __all__ = [
@@ -50,7 +50,7 @@ __all__ = [
     "DrControlRow",
     "DrProgramRow",
     "EndDeviceRow",
-    "EventBoundaryRow",
+    "EventWatermarkRow",
     "FileImageRow",
     "FileRow",
     "FileStatusRow",

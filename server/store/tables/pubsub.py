@@ -1,6 +1,6 @@
 """Subscription/Notification tables (IEEE 2030.5-2018 clause 8.7): the Subscriptions devices POST to their
 EndDevice's SubscriptionList, the transactional outbox of Notifications waiting to be POSTed to them, and the
-watermark up to which each DERProgram's event boundaries (EventStatus changes at a control's start and end,
+watermark up to which each program's event boundaries (EventStatus changes at a control's start and end,
 clause 10.2.3) have been turned into notifications.
 
 A notification row is written in the same transaction as the change it reports (see
@@ -83,15 +83,17 @@ class NotificationRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(String(255), nullable=True))
 
 
-class EventBoundaryRow(SQLModel, table=True):
-    """Up to which server time (TimeType) the event boundaries of a DERProgram have been notified."""
+class EventWatermarkRow(SQLModel, table=True):
+    """Up to which server time (TimeType) the event boundaries of one program of an event-bearing function set
+    (``function_set``: a family of :mod:`gridhan.server.notify.families`, e.g. ``der``, ``drlc``) have been
+    notified. Programs of several tables share it, so it holds no foreign key: the outbox deletes a program's
+    watermark in the transaction that deletes the program."""
 
-    __tablename__ = "event_boundary"
+    __tablename__ = "event_watermark"
 
-    program_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("der_program.id", ondelete="CASCADE"), primary_key=True)
-    )
+    function_set: str = Field(sa_column=Column(String(16), primary_key=True))
+    program_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     notified_until: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
-__all__ = ["EventBoundaryRow", "NotificationRow", "SubscriptionRow"]
+__all__ = ["EventWatermarkRow", "NotificationRow", "SubscriptionRow"]
