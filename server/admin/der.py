@@ -14,7 +14,6 @@ way when the group has none) or for a list of devices (a group of exactly those 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -29,6 +28,7 @@ from gridhan.server.admin.validation import (
     Member,
     bad_request,
     boolean,
+    date_time,
     hex_string,
     identifier,
     identifier_list,
@@ -57,19 +57,6 @@ def _any(_name: str, value: Any) -> Any:
     return value
 
 
-def _start(name: str, value: Any) -> int:
-    """A TimeType: seconds since the epoch, or an ISO 8601 date-time with its UTC offset."""
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise bad_request(f"{name}: {value!r} is not an ISO 8601 date-time") from None
-        if parsed.tzinfo is None:
-            raise bad_request(f"{name}: {value!r} has no UTC offset (write e.g. 2026-11-23T14:00:00+10:00)")
-        return int(parsed.timestamp())
-    return integer(0, 2**62)(name, value)
-
-
 PROGRAM_MEMBERS: Mapping[str, Member] = MappingProxyType(
     {
         "group_id": Member(identifier),
@@ -86,7 +73,7 @@ CONTROL_MEMBERS: Mapping[str, Member] = MappingProxyType(
         "group_id": Member(identifier),
         "device_ids": Member(identifier_list),
         "primacy": Member(integer(0, 255)),
-        "start": Member(_start),
+        "start": Member(date_time),
         "duration": Member(integer(1, 2**32 - 1)),
         "randomize_start": Member(integer(-ONE_HOUR, ONE_HOUR), nullable=True),
         "randomize_duration": Member(integer(-ONE_HOUR, ONE_HOUR), nullable=True),

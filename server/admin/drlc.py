@@ -45,6 +45,7 @@ from gridhan.server.admin.validation import (
     Member,
     bad_request,
     boolean,
+    date_time,
     hex_string,
     identifier,
     integer,
@@ -105,19 +106,6 @@ STATUS_NAMES: Mapping[int, str] = MappingProxyType(
 
 
 # -- member parsers ---------------------------------------------------------------------------------
-
-
-def _time(name: str, value: Any) -> int:
-    """A TimeType: seconds since the epoch, or an ISO 8601 date-time with its UTC offset."""
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise bad_request(f"{name}: {value!r} is not an ISO 8601 date-time") from None
-        if parsed.tzinfo is None:
-            raise bad_request(f"{name}: {value!r} has no UTC offset (write e.g. 2027-01-16T14:00:00-07:00)")
-        return int(parsed.timestamp())
-    return integer(0, 2**62)(name, value)
 
 
 def _device_category(name: str, value: Any) -> str:
@@ -199,8 +187,8 @@ EVENT_MEMBERS: Mapping[str, Member] = MappingProxyType(
         "program_id": Member(identifier),
         "group_id": Member(identifier),
         "primacy": Member(integer(0, 255)),
-        "start": Member(_time),
-        "end": Member(_time),
+        "start": Member(date_time),
+        "end": Member(date_time),
         "duration": Member(integer(1, 2**32 - 1)),
         "device_category": Member(_device_category),
         "mandatory": Member(boolean),

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
-from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -39,6 +38,7 @@ from gridhan.server.admin.validation import (
     Member,
     bad_request,
     boolean,
+    date_time,
     identifier,
     identifier_list,
     integer,
@@ -79,19 +79,6 @@ FAILED = frozenset({2, 4, 6})
 #: File.type names the operator may use instead of the hex value.
 TYPE_NAMES = {"software": "0000", "firmware": "0000", "security_credential": "0001", "configuration": "0002",
               "log": "0003"}  # fmt: skip
-
-
-def _time(name: str, value: Any) -> int:
-    """A TimeType: seconds since the epoch, or an ISO 8601 date-time with its UTC offset."""
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise bad_request(f"{name}: {value!r} is not an ISO 8601 date-time") from None
-        if parsed.tzinfo is None:
-            raise bad_request(f"{name}: {value!r} has no UTC offset (write e.g. 2026-11-23T02:00:00+10:00)")
-        return int(parsed.timestamp())
-    return integer(0, 2**62)(name, value)
 
 
 def _file_type(name: str, value: Any) -> str:
@@ -140,7 +127,7 @@ FILE_MEMBERS: Mapping[str, Member] = MappingProxyType(
         "mfHwVer": Member(string(32, min_length=1), nullable=True),
         "mfSerNum": Member(string(32, min_length=1), nullable=True),
         "type": Member(_file_type),
-        "activateTime": Member(_time, nullable=True),
+        "activateTime": Member(date_time, nullable=True),
         "lFDI": Member(lfdi, nullable=True),
         "description": Member(string(64), nullable=True),
         "target": Member(_target),

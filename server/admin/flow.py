@@ -20,11 +20,11 @@ from typing import Any
 from aiohttp import web
 
 from gridhan.schemas.flow_allocation import POLICIES, Grant
-from gridhan.server.admin.der import _start
 from gridhan.server.admin.serialize import API
 from gridhan.server.admin.validation import (
     Member,
     bad_request,
+    date_time,
     integer,
     not_found,
     page_params,
@@ -64,7 +64,7 @@ DECIDE_MEMBERS: Mapping[str, Member] = MappingProxyType(
         "decision": Member(_choice(("grant", "refuse"))),
         "power_w": Member(integer(0, MAX_AMOUNT)),
         "energy_wh": Member(integer(-MAX_AMOUNT, MAX_AMOUNT)),
-        "start": Member(_start),
+        "start": Member(date_time),
         "duration": Member(integer(1, 2**32 - 1)),
     }
 )

@@ -21,11 +21,12 @@ from typing import Any
 from aiohttp import web
 
 from gridhan.schemas.event_rules import event_status
-from gridhan.server.admin.der import _start, status_json
+from gridhan.server.admin.der import status_json
 from gridhan.server.admin.serialize import API
 from gridhan.server.admin.validation import (
     Member,
     bad_request,
+    date_time,
     hex_string,
     identifier,
     integer,
@@ -99,9 +100,9 @@ def _members(ctx: AppContext) -> Mapping[str, Member]:
             "priority": Member(priority),
             "originator": Member(string(20), nullable=True),
             "description": Member(string(32), nullable=True),
-            "start": Member(_start),
+            "start": Member(date_time),
             "duration": Member(integer(1, 2**32 - 1)),
-            "end": Member(_start),
+            "end": Member(date_time),
             "group_id": Member(identifier, nullable=True),
             "response_required": Member(hex_string(2), nullable=True),
             "primacy": Member(integer(0, 255)),

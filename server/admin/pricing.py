@@ -39,13 +39,13 @@ from gridhan.schemas.tariff import (
     to_cents,
 )
 from gridhan.schemas.xmlcodec import XmlDecodeError, decode, encode
-from gridhan.server.admin.der import _start as parse_start
 from gridhan.server.admin.der import status_json
 from gridhan.server.admin.serialize import API
 from gridhan.server.admin.validation import (
     Member,
     bad_request,
     boolean,
+    date_time,
     hex_string,
     identifier,
     integer,
@@ -137,7 +137,7 @@ ENTRY_MEMBERS: Mapping[str, Member] = MappingProxyType(
         "tier": Member(integer(0, TOU_TIER_MAX)),
         "price": Member(integer(-(2**31), 2**31 - 1)),
         "blocks": Member(lambda name, value: value),
-        "start": Member(parse_start),
+        "start": Member(date_time),
         "duration": Member(integer(1, 2**32 - 1)),
     }
 )
@@ -152,7 +152,7 @@ EVENT_MEMBERS: Mapping[str, Member] = MappingProxyType(
 SCHEDULE_MEMBERS: Mapping[str, Member] = MappingProxyType(
     {
         **EVENT_MEMBERS,
-        "start": Member(parse_start),
+        "start": Member(date_time),
         "interval_length": Member(integer(60, ONE_DAY)),
         "intervals": Member(lambda name, value: value),
     }

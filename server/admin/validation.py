@@ -11,6 +11,7 @@ import json
 import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -134,6 +135,20 @@ def integer(lo: int = 0, hi: int = INT32_MAX) -> Parser:
         return value
 
     return parse
+
+
+def date_time(name: str, value: Any) -> int:
+    """A TimeType (IEEE 2030.5 seconds since the epoch): an integer, or an ISO 8601 date-time with its UTC
+    offset (a local time without one is ambiguous and refused)."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise bad_request(f"{name}: {value!r} is not an ISO 8601 date-time") from None
+        if parsed.tzinfo is None:
+            raise bad_request(f"{name}: {value!r} has no UTC offset (write e.g. 2026-11-23T14:00:00+10:00)")
+        return int(parsed.timestamp())
+    return integer(0, 2**62)(name, value)
 
 
 def identifier(name: str, value: Any) -> int:
