@@ -3,7 +3,9 @@ listening with real mutual TLS, device clients holding certificates, and an oper
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -15,6 +17,7 @@ from gridhan.certs.pki import DevelopmentPki
 from gridhan.schemas.xsd import SchemaValidator
 from gridhan.server.app import GridhanServer
 from gridhan.server.settings import Settings
+from gridhan.server.store.repo import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_SCHEMAS = Path(os.environ.get("GRIDHAN_SHARED_SCHEMAS", ROOT.parent / "shared" / "schemas"))
@@ -49,35 +52,86 @@ def optional_sep_schemas() -> list[SchemaValidator]:
     return [v for v in (_schema("sep2-2018/sep.xsd"), _schema("csipaus-1.2/csipaus-core.xsd")) if v]
 
 
-async def _postgres_database() -> tuple[str, Callable]:
+#: Per test session: the migrated template databases ({"sqlite": path, "postgresql": name}).
+TEMPLATES = pytest.StashKey[dict[str, object]]()
+
+
+def _asyncpg() -> object:
     try:
         import asyncpg
     except ImportError:
         pytest.skip("asyncpg is not installed (pip install -e '.[postgres]')")
+    return asyncpg
+
+
+def _postgres_url(name: str) -> str:
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    return f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
+
+
+async def _postgres_database(template: str | None = None) -> tuple[str, Callable]:
+    """A new PostgreSQL database (a copy of ``template`` when given) and the coroutine that drops it."""
+    asyncpg = _asyncpg()
     name = f"gridhan_test_{uuid.uuid4().hex[:12]}"
     try:
-        admin = await asyncpg.connect(POSTGRES_URL, timeout=5)
-    except (OSError, asyncpg.PostgresError) as exc:
+        admin = await asyncpg.connect(POSTGRES_URL, timeout=5)  # type: ignore[attr-defined]
+    except (OSError, asyncpg.PostgresError) as exc:  # type: ignore[attr-defined]
         pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}: {exc}")
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    suffix = f' TEMPLATE "{template}"' if template else ""
+    await admin.execute(f'CREATE DATABASE "{name}"{suffix}')
     await admin.close()
-    base = POSTGRES_URL.rsplit("/", 1)[0]
 
     async def drop() -> None:
-        conn = await asyncpg.connect(POSTGRES_URL, timeout=5)
+        conn = await asyncpg.connect(POSTGRES_URL, timeout=5)  # type: ignore[attr-defined]
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
 
-    return f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}", drop
+    return _postgres_url(name), drop
+
+
+async def _template(request: pytest.FixtureRequest, kind: str) -> object:
+    """The session's template database of ``kind``, migrated once to the newest revision (so each test
+    copies it instead of running every migration again); dropped when the session ends."""
+    templates = request.config.stash.setdefault(TEMPLATES, {})
+    if kind not in templates:
+        if kind == "sqlite":
+            path = request.config._tmp_path_factory.mktemp("template") / "gridhan.db"  # type: ignore[attr-defined]
+            store = await Store.open(f"sqlite+aiosqlite:///{path}")
+            await store.close()
+            templates[kind] = path
+        else:
+            url, drop = await _postgres_database()
+            store = await Store.open(url)
+            await store.close()
+            templates[kind] = url.rsplit("/", 1)[1]
+            request.config.add_cleanup(lambda: asyncio.run(drop()))
+    return templates[kind]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+async def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A fresh, empty database: an SQLite file, or a new PostgreSQL database dropped afterwards."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'gridhan.db'}"
         return
     url, drop = await _postgres_database()
+    try:
+        yield url
+    finally:
+        await drop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh database of its own at the newest revision: a copy of the session's migrated template
+    (an SQLite file, or a PostgreSQL database dropped afterwards)."""
+    template = await _template(request, request.param)
+    if request.param == "sqlite":
+        path = tmp_path / "gridhan.db"
+        shutil.copyfile(template, path)  # type: ignore[arg-type]
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url, drop = await _postgres_database(str(template))
     try:
         yield url
     finally:

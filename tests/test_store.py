@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 from gridhan.schemas.identifiers import sfdi_from_lfdi
 from gridhan.server.store.repo import Conflict, Store
+from gridhan.server.store.tables import DeviceGroupRow
 
 
 def lfdi(n: int) -> str:
@@ -27,13 +29,17 @@ async def store(database_url: str):
     await s.close()
 
 
-async def test_migrations_match_the_tables_and_are_idempotent(store: Store, database_url: str):
+async def test_migrations_match_the_tables_and_are_idempotent(empty_database_url: str):
     def diff(connection):
         return compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
 
-    async with store.engine.connect() as conn:
-        assert await conn.run_sync(diff) == []
-    again = await Store.open(database_url)  # a second start finds the schema current
+    store = await Store.open(empty_database_url)  # every migration, from an empty database
+    try:
+        async with store.engine.connect() as conn:
+            assert await conn.run_sync(diff) == []
+    finally:
+        await store.close()
+    again = await Store.open(empty_database_url)  # a second start finds the schema current
     await again.close()
 
 
@@ -99,6 +105,31 @@ async def test_read_cache_follows_every_kind_of_write(store: Store):
     assert await store.device(dev.id) is None
 
 
+async def test_derived_values_are_dropped_by_writes_to_the_tables_they_read(store: Store):
+    """A value derived from whole tables (a list link's ``all``) is served from the cache until one of its
+    tables is written; writes elsewhere keep it; any deletion (which may cascade) drops it."""
+    loads: list[int] = []
+
+    async def count_groups() -> int:
+        loads.append(1)
+        async with store.session() as s:
+            return (await s.execute(select(func.count()).select_from(DeviceGroupRow))).scalar_one()
+
+    def groups() -> object:
+        return store.derived(("groups",), (DeviceGroupRow,), count_groups)
+
+    assert (await groups(), await groups(), len(loads)) == (0, 0, 1)
+    group = await store.create_group(name="g", mrid="AB" * 16)
+    assert (await groups(), len(loads)) == (1, 2)
+    dev = await new_device(store, 3)  # another table: the value stays
+    await store.update_device(dev.id, label="porch")
+    assert (await groups(), len(loads)) == (1, 2)
+    await store.delete_device(dev.id)  # a deletion anywhere: recomputed
+    assert (await groups(), len(loads)) == (1, 3)
+    assert await store.delete_group(group.id)
+    assert (await groups(), len(loads)) == (0, 4)
+
+
 async def test_read_cache_does_not_keep_a_read_that_raced_a_commit(store: Store):
     dev = await new_device(store, 2)
     generation = store.cache.generation
@@ -107,7 +138,7 @@ async def test_read_cache_does_not_keep_a_read_that_raced_a_commit(store: Store)
     assert (await store.device(dev.id)).label == "new"
 
 
-async def test_event_watermarks_survive_the_upgrade_to_per_function_set_keys(database_url: str):
+async def test_event_watermarks_survive_the_upgrade_to_per_function_set_keys(empty_database_url: str):
     """Migration 0010 carries the DERProgram watermarks of ``event_boundary`` over to ``event_watermark``
     (keyed by function set and program), so no event boundary is notified twice or skipped; its downgrade
     gives them back."""
@@ -121,7 +152,7 @@ async def test_event_watermarks_survive_the_upgrade_to_per_function_set_keys(dat
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)
 
-    engine = create_engine(database_url)
+    engine = create_engine(empty_database_url)
     try:
         await migrate(engine, "0005")
         async with engine.begin() as conn:

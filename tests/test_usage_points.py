@@ -149,13 +149,13 @@ async def test_bad_usage_points(env):
     assert listed["total"] == 1
 
 
-async def test_upgrade_keeps_mirrored_readings(database_url):
+async def test_upgrade_keeps_mirrored_readings(empty_database_url):
     """Migration 0008 rebuilds mirror_usage_point on SQLite; the mirrors' readings survive it."""
     from sqlalchemy import text
 
     from gridhan.server.store.db import create_engine, migrate
 
-    engine = create_engine(database_url)
+    engine = create_engine(empty_database_url)
     await migrate(engine, "0004")
     async with engine.begin() as conn:
         await conn.execute(text("INSERT INTO end_device (id, lfdi, sfdi, enabled, changed_time, is_aggregator, "

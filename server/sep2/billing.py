@@ -54,6 +54,7 @@ from gridhan.server.sep2.scope import require_registered, visible_device_ids
 from gridhan.server.store import billing as billing_store
 from gridhan.server.store import prepayment as prepayment_store
 from gridhan.server.store.tables import (
+    AccountDeviceRow,
     AccountGroupRow,
     BillingMeterReadingRow,
     BillingPeriodRow,
@@ -62,6 +63,7 @@ from gridhan.server.store.tables import (
     CustomerAccountRow,
     CustomerAgreementRow,
     DeviceGroupRow,
+    GroupMemberRow,
 )
 
 PATH = "/bill"
@@ -398,8 +400,14 @@ def _reading_handlers(kind: str) -> dict[str, Any]:
 
 
 async def _visible_count(request: web.Request) -> int:
+    store = request.app[CONTEXT].store
     ids = await visible_device_ids(request)
-    return (await billing_store.visible_accounts(request.app[CONTEXT].store, ids, 0, 0)).total
+
+    async def count() -> int:
+        return (await billing_store.visible_accounts(store, ids, 0, 0)).total
+
+    tables = (CustomerAccountRow, AccountDeviceRow, AccountGroupRow, GroupMemberRow)
+    return await store.derived(("CustomerAccountList", frozenset(ids)), tables, count)
 
 
 async def _dcap_links(request: web.Request, who: Principal) -> dict[str, Any]:

@@ -61,7 +61,13 @@ from gridhan.server.sep2.registry import EventRef, FunctionSets
 from gridhan.server.sep2.response import DRLC_REPLY_TO
 from gridhan.server.sep2.scope import device_in_scope
 from gridhan.server.store import drlc as dr_store
-from gridhan.server.store.tables import DeviceGroupRow, DrControlRow, DrProgramRow, EndDeviceRow
+from gridhan.server.store.tables import (
+    DeviceGroupRow,
+    DrControlRow,
+    DrProgramRow,
+    EndDeviceRow,
+    LoadShedAvailabilityRow,
+)
 
 #: sep.xsd SubscribableType of the DRLC lists and EndDeviceControls: 1, non-conditional subscriptions (clause
 #: 8.7; see gridhan.server.notify.topics for what is subscribable and how changes reach subscribers).
@@ -371,7 +377,13 @@ async def _fsa_links(request: web.Request, _who: Principal, group: DeviceGroupRo
 
 
 async def _edev_links(request: web.Request, rows: Any) -> dict[int, dict[str, Any]]:
-    counts = await dr_store.availability_counts(request.app[CONTEXT].store, [r.id for r in rows])
+    store = request.app[CONTEXT].store
+    ids = [r.id for r in rows]
+
+    async def load() -> dict[int, int]:
+        return await dr_store.availability_counts(store, ids)
+
+    counts = await store.derived(("LoadShedAvailabilityList", tuple(ids)), (LoadShedAvailabilityRow,), load)
     return {
         r.id: {"LoadShedAvailabilityListLink": ListLink(href=availability_list_href(r.id), all=counts.get(r.id, 0))}
         for r in rows

@@ -39,7 +39,7 @@ from gridhan.server.sep2.http import no_content, paging, read_resource, xml_resp
 from gridhan.server.sep2.registry import FunctionSets
 from gridhan.server.sep2.scope import device_in_scope, require_registered, visible_device_ids
 from gridhan.server.store import files as files_store
-from gridhan.server.store.tables import DeviceGroupRow, EndDeviceRow, FileRow
+from gridhan.server.store.tables import DeviceGroupRow, EndDeviceRow, FileRow, FileTargetRow, GroupMemberRow
 
 log = logging.getLogger("gridhan.sep2.files")
 
@@ -245,8 +245,16 @@ async def _linked_file(store: Any, device: EndDeviceRow, doc: FileStatus) -> int
 async def _dcap_links(request: web.Request, who: Principal) -> dict[str, Any]:
     if not who.registered:
         return {}
-    rows = await files_store.files_for_devices(request.app[CONTEXT].store, await visible_device_ids(request))
-    return {"FileListLink": ListLink(href=LIST_PATH, all=len(rows))}
+    store = request.app[CONTEXT].store
+    ids = await visible_device_ids(request)
+    tables = (FileRow, FileTargetRow, GroupMemberRow, EndDeviceRow, DeviceGroupRow)
+
+    async def count() -> int:
+        return len(await files_store.files_for_devices(store, ids))
+
+    return {
+        "FileListLink": ListLink(href=LIST_PATH, all=await store.derived(("FileList", frozenset(ids)), tables, count))
+    }
 
 
 async def _fsa_links(request: web.Request, _who: Principal, group: DeviceGroupRow) -> dict[str, Any]:

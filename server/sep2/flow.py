@@ -325,7 +325,13 @@ async def get_response(request: web.Request) -> web.Response:
 
 
 async def _edev_links(request: web.Request, rows: Any) -> dict[int, dict[str, Any]]:
-    counts = await flow_store.counts_by_device(request.app[CONTEXT].store, [row.id for row in rows])
+    store = request.app[CONTEXT].store
+    ids = [row.id for row in rows]
+
+    async def load() -> dict[int, tuple[int, int]]:
+        return await flow_store.counts_by_device(store, ids)
+
+    counts = await store.derived(("FlowReservationLists", tuple(ids)), (FlowRequestRow, FlowResponseRow), load)
     out = {}
     for row in rows:
         href = device_href(row.id)

@@ -59,7 +59,7 @@ from gridhan.server.sep2.registry import EventRef, FunctionSets
 from gridhan.server.sep2.response import MESSAGING_REPLY_TO
 from gridhan.server.sep2.scope import device_in_scope, require_registered, visible_device_ids
 from gridhan.server.store import messaging as msg_store
-from gridhan.server.store.tables import DeviceGroupRow, MessageRow, MessagingProgramRow, TextMessageRow
+from gridhan.server.store.tables import DeviceGroupRow, DeviceLocaleRow, MessageRow, MessagingProgramRow, TextMessageRow
 
 log = logging.getLogger("gridhan.sep2.messaging")
 
@@ -280,9 +280,14 @@ async def _dcap_links(request: web.Request, who: Principal) -> dict[str, Any]:
     if not who.registered:
         return {}
     ctx = request.app[CONTEXT]
-    locales = await locales_for(ctx, who.device_id if who.kind == "device" else None)
-    count = len(await msg_store.programs(ctx.store, None, locales))
-    return {"MessagingProgramListLink": ListLink(href=PUBLIC_LIST, all=count)}
+    device_id = who.device_id if who.kind == "device" else None
+
+    async def count() -> int:
+        return len(await msg_store.programs(ctx.store, None, await locales_for(ctx, device_id)))
+
+    key = ("MessagingProgramList", device_id)
+    total = await ctx.store.derived(key, (MessagingProgramRow, DeviceLocaleRow), count)
+    return {"MessagingProgramListLink": ListLink(href=PUBLIC_LIST, all=total)}
 
 
 async def _fsa_links(request: web.Request, _who: Principal, group: DeviceGroupRow) -> dict[str, Any]:

@@ -68,6 +68,7 @@ from gridhan.server.store import metering as metering_store
 from gridhan.server.store.metering import MeterReadingData, MissingReadingType, ReadingSetData
 from gridhan.server.store.tables import (
     DeviceGroupRow,
+    GroupMemberRow,
     MeterReadingRow,
     MirrorUsagePointRow,
     ReadingRow,
@@ -555,9 +556,13 @@ async def _usage_point_count(request: web.Request, who: Principal) -> int:
     """Mirrors plus the utility's own UsagePoints the caller reads."""
     if not who.registered or who.device_id is None:
         return 0
-    utility = await metering_store.utility_usage_point_count(
-        request.app[CONTEXT].store, await visible_device_ids(request)
-    )
+    store = request.app[CONTEXT].store
+    ids = await visible_device_ids(request)
+
+    async def count() -> int:
+        return await metering_store.utility_usage_point_count(store, ids)
+
+    utility = await store.derived(("UtilityUsagePoints", frozenset(ids)), (MirrorUsagePointRow, GroupMemberRow), count)
     return await _mirror_count(request, who) + utility
 
 

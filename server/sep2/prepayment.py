@@ -44,10 +44,12 @@ from gridhan.server.store import billing as billing_store
 from gridhan.server.store import prepayment as prepayment_store
 from gridhan.server.store.repo import Conflict
 from gridhan.server.store.tables import (
+    AccountDeviceRow,
     AccountGroupRow,
     CreditRegisterRow,
     CustomerAccountRow,
     DeviceGroupRow,
+    GroupMemberRow,
     PrepaymentRow,
     SupplyInterruptionOverrideRow,
 )
@@ -259,8 +261,14 @@ async def get_override(request: web.Request) -> web.Response:
 
 
 async def _visible_count(request: web.Request) -> int:
+    store = request.app[CONTEXT].store
     ids = await visible_device_ids(request)
-    return (await prepayment_store.visible_prepayments(request.app[CONTEXT].store, ids, 0, 0)).total
+
+    async def count() -> int:
+        return (await prepayment_store.visible_prepayments(store, ids, 0, 0)).total
+
+    tables = (PrepaymentRow, CustomerAccountRow, AccountDeviceRow, AccountGroupRow, GroupMemberRow)
+    return await store.derived(("PrepaymentList", frozenset(ids)), tables, count)
 
 
 async def _dcap_links(request: web.Request, who: Principal) -> dict[str, Any]:

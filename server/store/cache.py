@@ -6,11 +6,17 @@ Every flush reports the rows it inserted, updated or deleted; when the transacti
 those rows feed are dropped. A bulk UPDATE or DELETE, whose rows the ORM cannot name (and database
 cascades, which the ORM does not see), drops everything. A read that raced with a commit is not stored:
 each fill carries the generation it started in, and any invalidation moves the generation on.
+
+Beside these, ``derived`` holds values a function set computes from whole tables (the ``all`` of the list
+links DeviceCapability and EndDevice carry: files, messaging programs, accounts, ...). Each entry names the
+tables it reads; a write to one of them drops it, and any deletion (which may cascade in the database to
+tables the ORM never sees) drops them all.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from sqlalchemy import event
@@ -20,6 +26,11 @@ from gridhan.server.store.tables import EndDeviceRow, GroupMemberRow, LogEventRo
 
 _TOUCHED = "gridhan_touched"
 _ALL = "all"
+#: ("table", name) entries of the touched set; ("table", _ANY_TABLE) after a deletion
+_TABLE = "table"
+_ANY_TABLE = "*"
+#: what ``get_derived`` answers for a value it does not hold
+MISSING = object()
 
 
 class ReadCache:
@@ -33,6 +44,9 @@ class ReadCache:
         #: Subscriptions per device (the ``all`` of SubscriptionListLink); the outbox listener, which sees
         #: every way a subscription goes (including those its own statements remove), invalidates them
         self.subscriptions: OrderedDict[int, int] = OrderedDict()
+        #: values derived from whole tables, by key, and the keys that read each table
+        self.derived: OrderedDict[Hashable, Any] = OrderedDict()
+        self._readers: dict[str, set[Hashable]] = {}
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -50,6 +64,31 @@ class ReadCache:
         if len(table) > self.capacity:
             table.popitem(last=False)
 
+    def get_derived(self, key: Hashable) -> Any:
+        value = self.derived.get(key, MISSING)
+        if value is not MISSING:
+            self.derived.move_to_end(key)
+        return value
+
+    def put_derived(self, key: Hashable, tables: Iterable[str], value: Any, generation: int) -> None:
+        """Store a value computed from ``tables`` during ``generation`` (ignored if anything was invalidated
+        since)."""
+        if generation != self.generation:
+            return
+        self.derived[key] = value
+        for table in tables:
+            self._readers.setdefault(table, set()).add(key)
+        if len(self.derived) > self.capacity:
+            self.derived.popitem(last=False)
+
+    def _drop_derived(self, table: str) -> None:
+        if table == _ANY_TABLE:
+            self.derived.clear()
+            self._readers.clear()
+            return
+        for key in self._readers.pop(table, ()):
+            self.derived.pop(key, None)
+
     # -- invalidation ----------------------------------------------------------------------------
 
     def invalidate(self, touched: set[tuple[str, int]] | set[str]) -> None:
@@ -63,9 +102,13 @@ class ReadCache:
         if _ALL in touched:
             for table in tables.values():
                 table.clear()
+            self._drop_derived(_ANY_TABLE)
             return
         for kind, key in touched:  # type: ignore[misc]
-            tables[kind].pop(key, None)
+            if kind == _TABLE:
+                self._drop_derived(key)
+            else:
+                tables[kind].pop(key, None)
 
     def attach(self, session_class: type[Session]) -> None:
         """Listen to the flushes, bulk statements and commits of sessions of ``session_class``."""
@@ -80,7 +123,10 @@ class ReadCache:
 
     def _after_flush(self, session: Session, _flush: UOWTransaction) -> None:
         touched = self._touched(session)
+        if session.deleted:
+            touched.add((_TABLE, _ANY_TABLE))
         for obj in (*session.new, *session.dirty, *session.deleted):
+            touched.add((_TABLE, type(obj).__tablename__))
             if isinstance(obj, EndDeviceRow):
                 # deleting a device cascades in the database (memberships, managed devices released)
                 touched.add(_ALL if obj in session.deleted else ("device", obj.id))

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from gridhan.server.notify.outbox import OutboxListener
-from gridhan.server.store.cache import ReadCache
+from gridhan.server.store.cache import MISSING, ReadCache
 from gridhan.server.store.db import create_engine, migrate
 from gridhan.server.store.tables import (
     DeviceGroupRow,
@@ -30,6 +30,8 @@ from gridhan.server.store.tables import (
     LogEventRow,
     ServerSettingRow,
 )
+
+T = TypeVar("T")
 
 
 class Conflict(Exception):
@@ -72,6 +74,18 @@ class Store:
         return self._sessions()
 
     # -- end devices --------------------------------------------------------------------------------
+
+    async def derived(self, key: Hashable, tables: Iterable[type], load: Callable[[], Awaitable[T]]) -> T:
+        """A value computed by ``load`` from the rows of ``tables`` (table classes), kept in the read cache
+        under ``key`` until one of those tables is written or any row is deleted (see
+        :class:`~gridhan.server.store.cache.ReadCache`). ``key`` must hold every other input of ``load``."""
+        found = self.cache.get_derived(key)
+        if found is not MISSING:
+            return found  # type: ignore[no-any-return]
+        generation = self.cache.generation
+        value = await load()
+        self.cache.put_derived(key, [table.__tablename__ for table in tables], value, generation)  # type: ignore[attr-defined]
+        return value
 
     async def device(self, device_id: int) -> EndDeviceRow | None:
         """The EndDevice row (served from the read cache when it can be; treat it as read-only)."""
