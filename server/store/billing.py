@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gridhan.server.store import rows as row_queries
 from gridhan.server.store.repo import Conflict, Page, Store
 from gridhan.server.store.tables import (
     AccountDeviceRow,
@@ -42,11 +43,7 @@ KINDS = ("historical", "projection", "target")
 
 async def page_of(store: Store, model: type, condition: Any, order: Sequence[Any], start: int, limit: int) -> Page:
     """One page of ``model`` rows matching ``condition`` in ``order``, with the count of all of them."""
-    async with store.session() as s:
-        total = (await s.execute(select(func.count()).select_from(model).where(condition))).scalar_one()
-        query = select(model).where(condition).order_by(*order).offset(start).limit(limit)
-        rows = (await s.execute(query)).scalars().all()
-    return Page(total, rows)
+    return await row_queries.page(store, select(model).where(condition), order, start, limit)
 
 
 async def counts(store: Store, column: Any, ids: Sequence[int]) -> dict[int, int]:
@@ -94,7 +91,7 @@ async def update(
         for key, value in fields.items():
             setattr(row, key, value)
         if hasattr(row, "version"):
-            row.version = (row.version + 1) % 65536
+            row_queries.bump_version(row)
     return row
 
 
@@ -263,7 +260,7 @@ async def put_reading_set(
         else:
             for key, value in fields.items():
                 setattr(found, key, value)
-            found.version = (found.version + 1) % 65536
+            row_queries.bump_version(found)
             await s.execute(delete(BillingReadingRow).where(BillingReadingRow.reading_set_id == found.id))
             created = False
         s.add_all(BillingReadingRow(reading_set_id=found.id, **r) for r in rows)

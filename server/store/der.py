@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 
-from gridhan.server.store.repo import Conflict, Page, Store
+from gridhan.server.store import rows as row_queries
+from gridhan.server.store.repo import Page, Store
 from gridhan.server.store.tables import (
     DerControlRow,
     DerCurveRow,
@@ -20,71 +20,40 @@ from gridhan.server.store.tables import (
     GroupMemberRow,
 )
 
-
-async def _insert_under(store: Store, row: Any, parent: type, parent_id: int, parent_name: str) -> Any:
-    """Insert ``row`` whose parent (``parent`` with id ``parent_id``) must exist: ``KeyError`` names a
-    missing parent, :class:`Conflict` an mRID that is taken."""
-    try:
-        async with store.session() as s, s.begin():
-            if await s.get(parent, parent_id) is None:
-                raise KeyError(f"no {parent_name} with id {parent_id}")
-            s.add(row)
-    except IntegrityError:
-        raise Conflict(f"a {type(row).__name__.removesuffix('Row')} with mRID {row.mrid} already exists") from None
-    return row
-
-
 # -- programs ---------------------------------------------------------------------------------------
 
 
 async def create_program(store: Store, **fields: Any) -> DerProgramRow:
-    return await _insert_under(store, DerProgramRow(**fields), DeviceGroupRow, fields["group_id"], "group")
-
-
-async def program(store: Store, program_id: int) -> DerProgramRow | None:
-    async with store.session() as s:
-        return await s.get(DerProgramRow, program_id)
-
-
-async def update_program(store: Store, program_id: int, **fields: Any) -> DerProgramRow | None:
-    async with store.session() as s, s.begin():
-        row = await s.get(DerProgramRow, program_id)
-        if row is None:
-            return None
-        for key, value in fields.items():
-            setattr(row, key, value)
-        row.version = (row.version + 1) % 65536
+    row = DerProgramRow(**fields)
+    await row_queries.insert_under(store, [row], DeviceGroupRow, fields["group_id"], "group")
     return row
 
 
+async def program(store: Store, program_id: int) -> DerProgramRow | None:
+    return await row_queries.get(store, DerProgramRow, program_id)
+
+
+async def update_program(store: Store, program_id: int, **fields: Any) -> DerProgramRow | None:
+    return await row_queries.update(store, DerProgramRow, program_id, fields)
+
+
 async def delete_program(store: Store, program_id: int) -> bool:
-    async with store.session() as s, s.begin():
-        result = await s.execute(delete(DerProgramRow).where(DerProgramRow.id == program_id))
-        return result.rowcount > 0
+    return await row_queries.remove(store, DerProgramRow, program_id)
 
 
 async def list_programs(store: Store, *, group_id: int | None = None, start: int = 0, limit: int = 100) -> Page:
-    async with store.session() as s:
-        query = select(DerProgramRow)
-        if group_id is not None:
-            query = query.where(DerProgramRow.group_id == group_id)
-        total = (await s.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = (await s.execute(query.order_by(DerProgramRow.id).offset(start).limit(limit))).scalars().all()
-    return Page(total, rows)
+    query = (
+        select(DerProgramRow) if group_id is None else select(DerProgramRow).where(DerProgramRow.group_id == group_id)
+    )
+    return await row_queries.page(store, query, [DerProgramRow.id], start, limit)
 
 
 async def programs_of_groups(store: Store, group_ids: Sequence[int], start: int = 0, limit: int | None = None) -> Page:
-    """Programs of the given groups, in DERProgramList order: primacy, then mRID (clause 10.10 list ordering)."""
+    """Programs of the given groups, in program list order: primacy, then mRID."""
     if not group_ids:
         return Page(0, [])
-    async with store.session() as s:
-        where = DerProgramRow.group_id.in_(group_ids)
-        total = (await s.execute(select(func.count()).select_from(DerProgramRow).where(where))).scalar_one()
-        query = select(DerProgramRow).where(where).order_by(DerProgramRow.primacy, DerProgramRow.mrid).offset(start)
-        if limit is not None:
-            query = query.limit(limit)
-        rows = (await s.execute(query)).scalars().all()
-    return Page(total, rows)
+    query = select(DerProgramRow).where(DerProgramRow.group_id.in_(group_ids))
+    return await row_queries.page(store, query, [DerProgramRow.primacy, DerProgramRow.mrid], start, limit)
 
 
 async def group_ids_of_devices(store: Store, device_ids: Sequence[int]) -> list[int]:
@@ -116,50 +85,37 @@ async def create_target_group(store: Store, *, device_ids: list[int], **fields: 
 
 
 async def create_control(store: Store, **fields: Any) -> DerControlRow:
-    return await _insert_under(store, DerControlRow(**fields), DerProgramRow, fields["program_id"], "DER program")
+    row = DerControlRow(**fields)
+    await row_queries.insert_under(store, [row], DerProgramRow, fields["program_id"], "DER program")
+    return row
 
 
 async def control(store: Store, control_id: int) -> DerControlRow | None:
-    async with store.session() as s:
-        return await s.get(DerControlRow, control_id)
+    return await row_queries.get(store, DerControlRow, control_id)
 
 
 async def control_by_mrid(store: Store, mrid: str) -> DerControlRow | None:
-    async with store.session() as s:
-        result = await s.execute(select(DerControlRow).where(DerControlRow.mrid == mrid))
-        return result.scalar_one_or_none()
+    return await row_queries.by_mrid(store, DerControlRow, mrid)
 
 
 async def controls_of_program(store: Store, program_id: int) -> list[DerControlRow]:
     """Every control of a program (the event rules need them all to tell each one's status)."""
-    async with store.session() as s:
-        result = await s.execute(
-            select(DerControlRow).where(DerControlRow.program_id == program_id).order_by(DerControlRow.id)
-        )
-        return list(result.scalars().all())
+    return await row_queries.children(store, DerControlRow, DerControlRow.program_id, program_id)
 
 
 async def list_controls(store: Store, *, program_id: int | None = None, start: int = 0, limit: int = 100) -> Page:
-    async with store.session() as s:
-        query = select(DerControlRow)
-        if program_id is not None:
-            query = query.where(DerControlRow.program_id == program_id)
-        total = (await s.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = (await s.execute(query.order_by(DerControlRow.id.desc()).offset(start).limit(limit))).scalars().all()
-    return Page(total, rows)
+    """Controls for the utility, newest first."""
+    query = (
+        select(DerControlRow)
+        if program_id is None
+        else select(DerControlRow).where(DerControlRow.program_id == program_id)
+    )
+    return await row_queries.page(store, query, [DerControlRow.id.desc()], start, limit)
 
 
 async def cancel_control(store: Store, control_id: int, when: int, randomized: bool) -> DerControlRow | None:
     """Mark a control cancelled (once: a second cancel keeps the first time)."""
-    async with store.session() as s, s.begin():
-        row = await s.get(DerControlRow, control_id)
-        if row is None:
-            return None
-        if row.cancelled_time is None:
-            row.cancelled_time = when
-            row.cancel_randomized = randomized
-            row.version = (row.version + 1) % 65536
-    return row
+    return await row_queries.cancel_event(store, DerControlRow, control_id, when, randomized)
 
 
 # -- default controls and curves --------------------------------------------------------------------
@@ -183,7 +139,7 @@ async def put_default_control(
         else:
             row.document = document
             row.updated_time = when
-            row.version = (row.version + 1) % 65536
+            row_queries.bump_version(row)
     return row
 
 
@@ -194,7 +150,9 @@ async def delete_default_control(store: Store, program_id: int) -> bool:
 
 
 async def create_curve(store: Store, **fields: Any) -> DerCurveRow:
-    return await _insert_under(store, DerCurveRow(**fields), DerProgramRow, fields["program_id"], "DER program")
+    row = DerCurveRow(**fields)
+    await row_queries.insert_under(store, [row], DerProgramRow, fields["program_id"], "DER program")
+    return row
 
 
 async def curve(store: Store, curve_id: int) -> DerCurveRow | None:

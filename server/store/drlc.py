@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
+from gridhan.server.store import rows as row_queries
 from gridhan.server.store.repo import Conflict, Page, Store
 from gridhan.server.store.tables import (
     DeviceGroupRow,
@@ -20,122 +20,77 @@ from gridhan.server.store.tables import (
     LoadShedAvailabilityRow,
 )
 
-
-async def _insert_under(store: Store, row: Any, parent: type, parent_id: int, parent_name: str) -> Any:
-    """Insert ``row`` under an existing parent: ``KeyError`` names a missing parent, :class:`Conflict` a
-    taken mRID; nothing is written in either case."""
-    try:
-        async with store.session() as s, s.begin():
-            if await s.get(parent, parent_id) is None:
-                raise KeyError(f"no {parent_name} with id {parent_id}")
-            s.add(row)
-    except IntegrityError:
-        raise Conflict(f"a {type(row).__name__.removesuffix('Row')} with mRID {row.mrid} already exists") from None
-    return row
-
-
 # -- programs ---------------------------------------------------------------------------------------
 
 
 async def create_program(store: Store, **fields: Any) -> DrProgramRow:
-    return await _insert_under(store, DrProgramRow(**fields), DeviceGroupRow, fields["group_id"], "group")
-
-
-async def program(store: Store, program_id: int) -> DrProgramRow | None:
-    async with store.session() as s:
-        return await s.get(DrProgramRow, program_id)
-
-
-async def update_program(store: Store, program_id: int, **fields: Any) -> DrProgramRow | None:
-    async with store.session() as s, s.begin():
-        row = await s.get(DrProgramRow, program_id)
-        if row is None:
-            return None
-        for key, value in fields.items():
-            setattr(row, key, value)
-        row.version = (row.version + 1) % 65536
+    row = DrProgramRow(**fields)
+    await row_queries.insert_under(store, [row], DeviceGroupRow, fields["group_id"], "group")
     return row
 
 
+async def program(store: Store, program_id: int) -> DrProgramRow | None:
+    return await row_queries.get(store, DrProgramRow, program_id)
+
+
+async def update_program(store: Store, program_id: int, **fields: Any) -> DrProgramRow | None:
+    return await row_queries.update(store, DrProgramRow, program_id, fields)
+
+
 async def delete_program(store: Store, program_id: int) -> bool:
-    async with store.session() as s, s.begin():
-        result = await s.execute(delete(DrProgramRow).where(DrProgramRow.id == program_id))
-        return result.rowcount > 0
+    return await row_queries.remove(store, DrProgramRow, program_id)
 
 
 async def list_programs(store: Store, *, group_id: int | None = None, start: int = 0, limit: int = 100) -> Page:
-    async with store.session() as s:
-        query = select(DrProgramRow)
-        if group_id is not None:
-            query = query.where(DrProgramRow.group_id == group_id)
-        total = (await s.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = (await s.execute(query.order_by(DrProgramRow.id).offset(start).limit(limit))).scalars().all()
-    return Page(total, rows)
+    query = select(DrProgramRow)
+    if group_id is not None:
+        query = query.where(DrProgramRow.group_id == group_id)
+    return await row_queries.page(store, query, [DrProgramRow.id], start, limit)
 
 
 async def programs_of_groups(store: Store, group_ids: Sequence[int], start: int = 0, limit: int | None = None) -> Page:
-    """Programs of the given groups in DemandResponseProgramList order: primacy, then mRID."""
+    """Programs of the given groups, in program list order: primacy, then mRID."""
     if not group_ids:
         return Page(0, [])
-    async with store.session() as s:
-        where = DrProgramRow.group_id.in_(group_ids)
-        total = (await s.execute(select(func.count()).select_from(DrProgramRow).where(where))).scalar_one()
-        query = select(DrProgramRow).where(where).order_by(DrProgramRow.primacy, DrProgramRow.mrid).offset(start)
-        if limit is not None:
-            query = query.limit(limit)
-        rows = (await s.execute(query)).scalars().all()
-    return Page(total, rows)
+    query = select(DrProgramRow).where(DrProgramRow.group_id.in_(group_ids))
+    return await row_queries.page(store, query, [DrProgramRow.primacy, DrProgramRow.mrid], start, limit)
 
 
 # -- EndDeviceControls ------------------------------------------------------------------------------
 
 
 async def create_control(store: Store, **fields: Any) -> DrControlRow:
-    return await _insert_under(store, DrControlRow(**fields), DrProgramRow, fields["program_id"], "DR program")
+    row = DrControlRow(**fields)
+    await row_queries.insert_under(store, [row], DrProgramRow, fields["program_id"], "DR program")
+    return row
 
 
 async def control(store: Store, control_id: int) -> DrControlRow | None:
-    async with store.session() as s:
-        return await s.get(DrControlRow, control_id)
+    return await row_queries.get(store, DrControlRow, control_id)
 
 
 async def control_by_mrid(store: Store, mrid: str) -> DrControlRow | None:
-    async with store.session() as s:
-        result = await s.execute(select(DrControlRow).where(DrControlRow.mrid == mrid))
-        return result.scalar_one_or_none()
+    return await row_queries.by_mrid(store, DrControlRow, mrid)
 
 
 async def controls_of_program(store: Store, program_id: int) -> list[DrControlRow]:
-    """Every EndDeviceControl of a program (the event rules need them all to tell each one's status)."""
-    async with store.session() as s:
-        result = await s.execute(
-            select(DrControlRow).where(DrControlRow.program_id == program_id).order_by(DrControlRow.id)
-        )
-        return list(result.scalars().all())
+    """Every control of a program (the event rules need them all to tell each one's status)."""
+    return await row_queries.children(store, DrControlRow, DrControlRow.program_id, program_id)
 
 
 async def list_controls(store: Store, *, program_id: int | None = None, start: int = 0, limit: int = 100) -> Page:
-    """EndDeviceControls for the utility, newest first."""
-    async with store.session() as s:
-        query = select(DrControlRow)
-        if program_id is not None:
-            query = query.where(DrControlRow.program_id == program_id)
-        total = (await s.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        rows = (await s.execute(query.order_by(DrControlRow.id.desc()).offset(start).limit(limit))).scalars().all()
-    return Page(total, rows)
+    """Controls for the utility, newest first."""
+    query = (
+        select(DrControlRow)
+        if program_id is None
+        else select(DrControlRow).where(DrControlRow.program_id == program_id)
+    )
+    return await row_queries.page(store, query, [DrControlRow.id.desc()], start, limit)
 
 
 async def cancel_control(store: Store, control_id: int, when: int, randomized: bool) -> DrControlRow | None:
-    """Mark an EndDeviceControl cancelled (once: a second cancel keeps the first time)."""
-    async with store.session() as s, s.begin():
-        row = await s.get(DrControlRow, control_id)
-        if row is None:
-            return None
-        if row.cancelled_time is None:
-            row.cancelled_time = when
-            row.cancel_randomized = randomized
-            row.version = (row.version + 1) % 65536
-    return row
+    """Mark a control cancelled (once: a second cancel keeps the first time)."""
+    return await row_queries.cancel_event(store, DrControlRow, control_id, when, randomized)
 
 
 async def reschedule_control(
@@ -152,9 +107,7 @@ async def reschedule_control(
             raise Conflict(
                 f"EndDeviceControl {old.mrid} was cancelled at {old.cancelled_time}: it cannot be rescheduled"
             )
-        old.cancelled_time = when
-        old.cancel_randomized = randomized
-        old.version = (old.version + 1) % 65536
+        row_queries.cancel(old, when, randomized)
         new = DrControlRow(program_id=old.program_id, **fields)
         s.add(new)
     return old, new

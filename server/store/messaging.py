@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import delete, func, select
 
+from gridhan.server.store import rows as row_queries
 from gridhan.server.store.repo import Page, Store
 from gridhan.server.store.tables import (
     DeviceGroupRow,
@@ -164,7 +165,7 @@ async def cancel(store: Store, message_id: int, when: int) -> bool | None:
             return False
         row.cancelled_time = when
         row.end_time = min(row.end_time, when)
-        row.version = (row.version + 1) % 65536
+        row_queries.bump_version(row)
     return True
 
 
