@@ -52,7 +52,7 @@ from gridhan.server.sep2.edev import device_href
 from gridhan.server.sep2.http import no_content, paging, read_resource, xml_response
 from gridhan.server.sep2.registry import EventRef, FunctionSets
 from gridhan.server.sep2.response import DER_REPLY_TO
-from gridhan.server.sep2.scope import device_in_scope, require_registered, visible_device_ids
+from gridhan.server.sep2.scope import device_in_scope, group_in_scope, require_registered, visible_device_ids
 from gridhan.server.store import der as der_store
 from gridhan.server.store.tables import DerControlRow, DerProgramRow, DeviceGroupRow
 
@@ -173,12 +173,9 @@ async def render_program(request: web.Request, row: DerProgramRow) -> DERProgram
 async def get_group_programs(request: web.Request) -> web.Response:
     """DERProgramList of one FunctionSetAssignments (group) of a device."""
     ctx = request.app[CONTEXT]
-    device = await device_in_scope(request)
-    raw = request.match_info["fsa"]
-    if not raw.isdigit() or int(raw) not in await ctx.store.group_ids_of_device(device.id):  # type: ignore[arg-type]
-        raise web.HTTPNotFound(text="no such FunctionSetAssignments")
+    _device, group_id = await group_in_scope(request)
     page = paging(request)
-    result = await der_store.programs_of_groups(ctx.store, [int(raw)], page.start, page.limit)
+    result = await der_store.programs_of_groups(ctx.store, [group_id], page.start, page.limit)
     items = [await render_program(request, p) for p in result.rows]
     return xml_response(
         DERProgramList(

@@ -37,7 +37,7 @@ from gridhan.server.sep2 import file_content
 from gridhan.server.sep2.edev import device_href
 from gridhan.server.sep2.http import no_content, paging, read_resource, xml_response
 from gridhan.server.sep2.registry import FunctionSets
-from gridhan.server.sep2.scope import device_in_scope, require_registered, visible_device_ids
+from gridhan.server.sep2.scope import device_in_scope, group_in_scope, require_registered, visible_device_ids
 from gridhan.server.store import files as files_store
 from gridhan.server.store.tables import DeviceGroupRow, EndDeviceRow, FileRow, FileTargetRow, GroupMemberRow
 
@@ -158,11 +158,8 @@ async def get_list(request: web.Request) -> web.Response:
 
 async def get_group_list(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
-    device = await device_in_scope(request)
-    raw = request.match_info["fsa"]
-    if not raw.isdigit() or int(raw) not in await ctx.store.group_ids_of_device(device.id):  # type: ignore[arg-type]
-        raise web.HTTPNotFound(text="no such FunctionSetAssignments")
-    rows = await files_store.files_for_devices(ctx.store, [device.id], group_id=int(raw))  # type: ignore[list-item]
+    device, group_id = await group_in_scope(request)
+    rows = await files_store.files_for_devices(ctx.store, [device.id], group_id=group_id)  # type: ignore[list-item]
     return await _file_list(request, rows)
 
 

@@ -14,7 +14,7 @@ from gridhan.server.identity import Principal
 from gridhan.server.sep2.edev import device_href
 from gridhan.server.sep2.http import paging, xml_response
 from gridhan.server.sep2.registry import FUNCTION_SETS, FunctionSets
-from gridhan.server.sep2.scope import device_in_scope, principal
+from gridhan.server.sep2.scope import device_in_scope, group_in_scope, principal
 from gridhan.server.store.tables import DeviceGroupRow
 
 
@@ -49,11 +49,8 @@ async def get_list(request: web.Request) -> web.Response:
 
 async def get_one(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
-    row = await device_in_scope(request)
-    raw = request.match_info["fsa"]
-    if not raw.isdigit() or int(raw) not in await ctx.store.group_ids_of_device(row.id):  # type: ignore[arg-type]
-        raise web.HTTPNotFound(text="no such FunctionSetAssignments")
-    group = await ctx.store.group(int(raw))
+    row, group_id = await group_in_scope(request)
+    group = await ctx.store.group(group_id)
     if group is None:
         raise web.HTTPNotFound(text="no such FunctionSetAssignments")
     href = f"{device_href(row.id)}/fsa/{group.id}"  # type: ignore[arg-type]

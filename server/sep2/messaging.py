@@ -57,7 +57,7 @@ from gridhan.server.identity import Principal
 from gridhan.server.sep2.http import paging, xml_response
 from gridhan.server.sep2.registry import EventRef, FunctionSets
 from gridhan.server.sep2.response import MESSAGING_REPLY_TO
-from gridhan.server.sep2.scope import device_in_scope, require_registered, visible_device_ids
+from gridhan.server.sep2.scope import group_in_scope, require_registered, visible_device_ids
 from gridhan.server.store import messaging as msg_store
 from gridhan.server.store.tables import DeviceGroupRow, DeviceLocaleRow, MessageRow, MessagingProgramRow, TextMessageRow
 
@@ -221,12 +221,9 @@ async def get_public_programs(request: web.Request) -> web.Response:
 
 async def get_group_programs(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
-    device = await device_in_scope(request)
-    raw = request.match_info["fsa"]
-    if not raw.isdigit() or int(raw) not in await ctx.store.group_ids_of_device(device.id):  # type: ignore[arg-type]
-        raise web.HTTPNotFound(text="no such FunctionSetAssignments")
+    device, group_id = await group_in_scope(request)
     locales = await locales_for(ctx, device.id)
-    return await _program_list(request, await msg_store.programs(ctx.store, int(raw), locales))
+    return await _program_list(request, await msg_store.programs(ctx.store, group_id, locales))
 
 
 async def get_program(request: web.Request) -> web.Response:

@@ -47,7 +47,7 @@ from gridhan.server.identity import Principal
 from gridhan.server.sep2.http import paging, xml_response
 from gridhan.server.sep2.registry import EventRef, FunctionSets
 from gridhan.server.sep2.response import PRICING_REPLY_TO
-from gridhan.server.sep2.scope import device_in_scope, require_registered, visible_device_ids
+from gridhan.server.sep2.scope import group_in_scope, require_registered, visible_device_ids
 from gridhan.server.store import der as der_store
 from gridhan.server.store import pricing as store
 from gridhan.server.store.tables import DeviceGroupRow, RateComponentRow, TariffProfileRow, TimeTariffIntervalRow
@@ -249,12 +249,9 @@ async def interval_in_scope(
 async def get_group_profiles(request: web.Request) -> web.Response:
     """TariffProfileList of one FunctionSetAssignments (group) of a device."""
     ctx = request.app[CONTEXT]
-    device = await device_in_scope(request)
-    raw = request.match_info["fsa"]
-    if not raw.isdigit() or int(raw) not in await ctx.store.group_ids_of_device(device.id):  # type: ignore[arg-type]
-        raise web.HTTPNotFound(text="no such FunctionSetAssignments")
+    _device, group_id = await group_in_scope(request)
     page = paging(request)
-    result = await store.profiles_of_groups(ctx.store, [int(raw)], page.start, page.limit)
+    result = await store.profiles_of_groups(ctx.store, [group_id], page.start, page.limit)
     items = []
     for row in result.rows:
         count = (await store.rate_components(ctx.store, profile_id=row.id, limit=0)).total

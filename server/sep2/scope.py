@@ -45,3 +45,13 @@ async def device_in_scope(request: web.Request) -> EndDeviceRow:
     if row.id == who.device_id or (who.kind == "aggregator" and row.aggregator_id == who.device_id):
         return row
     raise web.HTTPNotFound(text="no such EndDevice")
+
+
+async def group_in_scope(request: web.Request) -> tuple[EndDeviceRow, int]:
+    """The EndDevice of ``{edev}`` and the group id of ``{fsa}`` (a FunctionSetAssignments, clause 8.6), if
+    the caller may see the device and the device is in the group; 404 otherwise."""
+    device = await device_in_scope(request)
+    raw = request.match_info["fsa"]
+    if not raw.isdigit() or int(raw) not in await request.app[CONTEXT].store.group_ids_of_device(device.id):  # type: ignore[arg-type]
+        raise web.HTTPNotFound(text="no such FunctionSetAssignments")
+    return device, int(raw)
