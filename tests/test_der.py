@@ -139,6 +139,8 @@ async def test_control_for_a_group_through_its_life(env: Env):
     env.clock.set(start + 700)
     status, cancelled = await env.admin.post(f"/der-controls/{newer['id']}/cancel", {})
     assert status == 200 and cancelled["status"]["name"] == "cancelled"
+    status, reply = await env.admin.post("/der-controls/424242/cancel", {})
+    assert status == 404 and "no DER control with id 424242" in reply["error"]
     by_mrid = {c.mRID: c for c in await controls(one, program)}
     assert by_mrid[newer["mrid"]].EventStatus.currentStatus == 2
     assert by_mrid[newer["mrid"]].EventStatus.dateTime == start + 700

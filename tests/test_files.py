@@ -334,6 +334,7 @@ async def test_bad_requests_change_nothing(env: Env) -> None:
     assert (await dev1.get(href)).parse(File).activateTime == T0 - 100 + 3600  # activation on command
     assert (await env.api.post(f"/files/{created['id']}/stages", {}))[0] == 400
     assert (await env.api.get("/files/999/status"))[0] == 404
+    assert (await env.api.post("/files/999/withdraw", {}))[0] == 404
 
     # uploads: wrong media type, malformed name
     status, _ = await env.api.post("/file-images", data=b"abc", headers={"Content-Type": "text/plain"})

@@ -398,6 +398,8 @@ async def test_unknown_ids_and_profile_changes(env: Env):
     assert (await env.admin.delete(f"/tariff-profiles/{profile['id']}"))[0] == 204
     assert (await env.admin.get(f"/rate-components/{imp['id']}"))[0] == 404
     assert (await env.admin.get("/tariff-profiles"))[1]["total"] == 0
+    status, reply = await env.admin.post("/tariff-intervals/424242/cancel", {})
+    assert status == 404 and "no tariff interval with id 424242" in reply["error"]
 
 
 async def test_device_side_paths_that_name_nothing(env: Env):

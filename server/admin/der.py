@@ -406,9 +406,9 @@ async def cancel_control(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     control_id = path_id(request, "DER control")
     body = read_members(await read_json_object(request), CANCEL_MEMBERS)
-    await _control_or_404(ctx, control_id)
     row = await der_store.cancel_control(ctx.store, control_id, ctx.now(), body.get("randomized", False))
-    assert row is not None
+    if row is None:
+        raise not_found(f"no DER control with id {control_id}")
     return web.json_response(await _control_view(ctx, row))
 
 

@@ -526,9 +526,9 @@ async def cancel_event(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     event_id = path_id(request, "DR event")
     body = read_members(await read_json_object(request), CANCEL_MEMBERS)
-    await _event_or_404(ctx, event_id)
     row = await dr_store.cancel_control(ctx.store, event_id, ctx.now(), body.get("randomized", False))
-    assert row is not None
+    if row is None:
+        raise not_found(f"no DR event with id {event_id}")
     return web.json_response(await _event_view(ctx, row))
 
 

@@ -403,9 +403,9 @@ async def withdraw_file(request: web.Request) -> web.Response:
     """Withdraw a File: devices no longer see it (404) nor download it; its status stays readable."""
     ctx = request.app[CONTEXT]
     file_id = path_id(request, "File")
-    await _file_or_404(ctx, file_id)
     row = await files_store.withdraw_file(ctx.store, file_id, ctx.now())
-    assert row is not None
+    if row is None:
+        raise not_found(f"no File with id {file_id}")
     return web.json_response(await _file_view(ctx, row))
 
 

@@ -560,9 +560,9 @@ async def cancel_interval(request: web.Request) -> web.Response:
     ctx = request.app[CONTEXT]
     interval_id = path_id(request, "tariff interval")
     body = read_members(await read_json_object(request), CANCEL_MEMBERS)
-    await _interval_or_404(ctx, interval_id)
     row = await store.cancel_interval(ctx.store, interval_id, ctx.now(), body.get("randomized", False))
-    assert row is not None
+    if row is None:
+        raise not_found(f"no tariff interval with id {interval_id}")
     profile, rc = await _parents(ctx, row.rate_component_id)
     (item,) = await _intervals_view(ctx, profile, rc, [row])
     return web.json_response(item)
