@@ -94,7 +94,8 @@ class Situation:
 @dataclass(frozen=True)
 class OptOut:
     """The customer left an event (clause 10.3 / Table 27): ``status`` is the Response status to post
-    (e.g. 8 "Event opted out", 252 "... user override" codes of Table 27) and ``at`` when it happened."""
+    (4 "User has chosen to opt out", or 8 "Event partially completed with user opt-out" once the event
+    ran in part; see ``RESPONSE_STATUSES`` in :mod:`gridhan.schemas.sep2.response`) and ``at`` when it happened."""
 
     event_mrid: str
     status: int

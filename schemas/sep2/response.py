@@ -13,7 +13,9 @@ DrResponse is their only user so far.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from gridhan.schemas.sep2.base import IdentifiedObject, List, ListLink, Resource, sep
 from gridhan.schemas.sep2.types import (
@@ -29,6 +31,29 @@ from gridhan.schemas.sep2.types import (
     mRIDType,
 )
 from gridhan.schemas.xmlcodec import XmlResource, attr, elem
+
+#: Table 27 ("Response types by function set"): every status a Response may carry.
+RESPONSE_STATUSES: Mapping[int, str] = MappingProxyType(
+    {
+        1: "Event received",
+        2: "Event started",
+        3: "Event completed",
+        4: "User has chosen to opt out",
+        5: "User has chosen to opt in",
+        6: "Event cancelled",
+        7: "Event superseded",
+        8: "Event partially completed with user opt-out",
+        9: "Event partially completed due to user opt-in",
+        10: "Event completed, no user participation (previous opt-out)",
+        11: "User acknowledgement",
+        12: "Cannot be displayed",
+        13: "Event aborted due to an alternate server event",
+        14: "Event aborted due to an alternate program event",
+        252: "Rejected: control parameter not applicable",
+        253: "Rejected: invalid event",
+        254: "Rejected: event received after it had expired",
+    }
+)
 
 
 @sep()

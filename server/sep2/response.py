@@ -35,13 +35,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any, TypeVar
 
 from aiohttp import web
 
 from gridhan.schemas.sep2 import ListLink
 from gridhan.schemas.sep2.response import (
+    RESPONSE_STATUSES,
     DERControlResponse,
     DrResponse,
     FlowReservationResponseResponse,
@@ -71,27 +71,7 @@ T = TypeVar("T", bound=XmlResource)
 LIST_PATH = "/rsps"
 
 #: Table 27 ("Response types by function set"): every status a Response may carry.
-STATUSES: Mapping[int, str] = MappingProxyType(
-    {
-        1: "Event received",
-        2: "Event started",
-        3: "Event completed",
-        4: "User has chosen to opt out",
-        5: "User has chosen to opt in",
-        6: "Event cancelled",
-        7: "Event superseded",
-        8: "Event partially completed with user opt-out",
-        9: "Event partially completed due to user opt-in",
-        10: "Event completed, no user participation (previous opt-out)",
-        11: "User acknowledgement",
-        12: "Cannot be displayed",
-        13: "Event aborted due to an alternate server event",
-        14: "Event aborted due to an alternate program event",
-        252: "Rejected: control parameter not applicable",
-        253: "Rejected: invalid event",
-        254: "Rejected: event received after it had expired",
-    }
-)
+STATUSES: Mapping[int, str] = RESPONSE_STATUSES
 
 
 @dataclass(frozen=True)
