@@ -92,10 +92,11 @@ class Situation:
 
 
 @dataclass(frozen=True)
-class OptOut:
-    """The customer left an event (clause 10.3 / Table 27): ``status`` is the Response status to post
-    (4 "User has chosen to opt out", or 8 "Event partially completed with user opt-out" once the event
-    ran in part; see ``RESPONSE_STATUSES`` in :mod:`gridhan.schemas.sep2.response`) and ``at`` when it happened."""
+class CustomerResponse:
+    """What the customer did about an event or message (clause 8.8, Table 27): ``status`` is the Response
+    status to post (4 "User has chosen to opt out", 5 opt in, 11 "User acknowledgement", 12 "Cannot be
+    displayed"; see ``RESPONSE_STATUSES`` in :mod:`gridhan.schemas.sep2.response`), ``at`` when it
+    happened."""
 
     event_mrid: str
     status: int
@@ -110,8 +111,8 @@ class DeviceModel(Protocol):
     notes of what changed ("cooling set point 24.0 -> 25.1 C: CPP offset 2 F") for the CLI to print.
     ``readings`` are the present values for mirror metering, keyed by quantity name: ``"W"`` (positive
     export/generation), ``"var"``, ``"V"``, ``"Hz"``, ``"Wh_imported"``, ``"Wh_exported"``, plus
-    device-specific ones (``"soc_pct"``, ``"indoor_c"`` ...). ``opt_outs`` drains the customer's
-    opt-outs since the last call.
+    device-specific ones (``"soc_pct"``, ``"indoor_c"`` ...). ``customer_responses`` drains the customer's
+    responses (opt-outs, acknowledgements) since the last call.
     """
 
     kind: str
@@ -123,4 +124,4 @@ class DeviceModel(Protocol):
 
     def readings(self) -> dict[str, float]: ...
 
-    def opt_outs(self) -> list[OptOut]: ...
+    def customer_responses(self) -> list[CustomerResponse]: ...
