@@ -73,10 +73,39 @@ def duty_cycle_on(period_start: int, t: float, percent: float, period_s: int = D
     return position >= period_s * (100 - percent) / 100
 
 
+def duty_cycle_edges(
+    period_start: int, t0: float, t1: float, percent: float, period_s: int = DUTY_CYCLE_PERIOD_S
+) -> list[float]:
+    """The instants in (t0, t1) where a ``percent`` duty cycle switches (period starts and on starts)."""
+    if percent >= 100 or percent <= 0:
+        return []
+    edges = []
+    k = math.floor((t0 - period_start) / period_s)
+    while period_start + k * period_s < t1:
+        base = period_start + k * period_s
+        for edge in (base, base + period_s * (100 - percent) / 100):
+            if t0 < edge < t1:
+                edges.append(edge)
+        k += 1
+    return edges
+
+
 def event_label(control: EndDeviceControl) -> str:
     """The label of an event in notes: "emergency event 4E1A..." if mandatory, else "CPP event 4E1A..."."""
     kind = "emergency event" if control.drProgramMandatory else "CPP event"
     return f"{kind} {short_id(control.mRID)}"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What became of a customer's request (an override, a start): accepted or not, and why (the note the
+    device's next ``step`` also returns). Truthy when accepted."""
+
+    accepted: bool
+    note: str
+
+    def __bool__(self) -> bool:
+        return self.accepted
 
 
 @dataclass(frozen=True)

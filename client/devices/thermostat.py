@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gridhan.client.devices.load_control import (
+    Decision,
     EventLedger,
     LoadRequest,
     addresses,
@@ -93,18 +94,6 @@ class House:
     cooling_capacity_w: float = 8_000.0
     heating_cop: float = 3.0
     cooling_cop: float = 3.0
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What became of a customer's request: accepted or not, and why (the note :meth:`Thermostat.step`
-    also prints). Truthy when accepted."""
-
-    accepted: bool
-    note: str
-
-    def __bool__(self) -> bool:
-        return self.accepted
 
 
 @dataclass
@@ -230,7 +219,7 @@ class Thermostat:
             "cooling_setpoint_c": self._cooling_c if self._cooling_c is not None else math.nan,
             "hvac_W": self._hvac_w,
             "hvac_on": 1.0 if self._hvac_w > 0 else 0.0,
-            "W": -self._hvac_w,
+            "W": 0.0 - self._hvac_w,
             "Wh_imported": self._wh_imported,
             "Wh_exported": 0.0,
         }
