@@ -155,13 +155,9 @@ class InHomeDisplay:
         notes, self._notes = self._notes, []
         now = situation.now
         self._now = now
-        period = self._billing_period(now)
-        if period != self._period:
-            if self._period != (0, 0):
-                local = timezone(timedelta(seconds=self.utc_offset_s))
-                notes.append(f"new billing period from {datetime.fromtimestamp(period[0], local):%Y-%m-%d}")
-            self._period = period
-            self._month_wh = self._month_cost = 0.0
+        self._roll_period(now)
+        notes.extend(self._notes)
+        self._notes = []
         notes.extend(self._price_notes(self._price, situation.price))
         self._price = situation.price
         self._usage = situation.usage
@@ -191,9 +187,7 @@ class InHomeDisplay:
         if self._meter_at is not None and self._meter_wh is not None and at > self._meter_at:
             delta = energy_wh - self._meter_wh
             if delta >= 0:  # a register that went back was replaced or reset: skip that interval
-                if self._billing_period(at) != self._period:
-                    self._period = self._billing_period(at)
-                    self._month_wh = self._month_cost = 0.0
+                self._roll_period(at)
                 price = self._unit_price(self._month_wh / 1000)
                 self._month_wh += delta
                 if price is not None:
@@ -240,7 +234,8 @@ class InHomeDisplay:
             projected_bill = shown(usage.projected_bill, CENT)
         elif month_cost_raw is not None:
             start, end = self._period
-            value = projected(Decimal(repr(float(month_cost_raw))), Interval(start, end - start), self._now)
+            as_of = max(self._now, self._meter_at or 0)  # the time the display's own count refers to
+            value = projected(Decimal(repr(float(month_cost_raw))), Interval(start, end - start), as_of)
             projected_bill = round_to(value, CENT) if value is not None else None
         return Figures(
             tier=price.tier if price else None,
@@ -303,6 +298,16 @@ class InHomeDisplay:
             return self.currency_sign
         currency = self._price.currency if self._price is not None else None
         return CURRENCY_SIGNS.get(currency, "$") if currency is not None else "$"
+
+    def _roll_period(self, now: int) -> None:
+        """Start the month-to-date figures again when ``now`` is in a new billing period."""
+        period = self._billing_period(now)
+        if period != self._period:
+            if self._period != (0, 0):
+                local = timezone(timedelta(seconds=self.utc_offset_s))
+                self._notes.append(f"new billing period from {datetime.fromtimestamp(period[0], local):%Y-%m-%d}")
+            self._period = period
+            self._month_wh = self._month_cost = 0.0
 
     def _billing_period(self, now: int) -> tuple[int, int]:
         local = datetime.fromtimestamp(now, timezone(timedelta(seconds=self.utc_offset_s)))
