@@ -81,9 +81,15 @@ class Situation:
     der: DerSituation | None = None
     #: The EndDeviceControl in force for this device's category (clause 10.3), after primacy.
     load_control: EndDeviceControl | None = None
+    #: The next EndDeviceControl scheduled for this device's category, when one is known (a device may
+    #: prepare for it: a water heater pre-heats before a curtailment).
+    next_load_control: EndDeviceControl | None = None
     price: PriceSituation | None = None
     #: Active text messages for the device's locale, highest priority first, then newest (clause 10.6).
     messages: tuple[TextMessage, ...] = ()
+    #: The locale (RFC 5646 tag) of the MessagingProgram each message came from, by message mRID, when
+    #: known: a display prefers the customer's language when the same message comes in several.
+    message_locales: Mapping[str, str] = field(default_factory=dict)
     flow_grants: tuple[FlowGrant, ...] = ()
     usage: UsageSituation | None = None
     #: Simulated grid conditions at the point of connection (volts, hertz).
@@ -102,6 +108,8 @@ class CustomerResponse:
     status: int
     at: int
     reason: str = ""
+    #: Seconds the event was overridden, for a partial opt-out (status 8: DrResponse.overrideDuration).
+    override_duration: int | None = None
 
 
 class DeviceModel(Protocol):

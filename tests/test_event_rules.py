@@ -316,6 +316,25 @@ def test_device_view_feeds_in_force():
     assert forced([seen], 159) is None and forced([seen], 249) == "A" and forced([seen], 250) is None
 
 
+def test_a_device_runs_an_event_only_from_when_it_read_it():
+    a = ev("A", received_at=130)  # published 100..200, read by the device at 130
+    assert a.known_from == 130 and ev("B", creation_time=50).known_from == 50
+    assert forced([a], 129) is None and forced([a], 130) == "A" and forced([a], 199) == "A"
+    # read before its creationTime (the device clock lags the server's): counted from creation
+    assert ev("C", creation_time=40, received_at=20).known_from == 40
+
+
+def test_an_event_read_late_supersedes_from_when_it_was_read_not_retroactively():
+    old = ev("OLD", creation_time=0, received_at=0)  # 100..200
+    new = ev("NEW", creation_time=50, start=100, duration=100, received_at=140)
+    assert forced([old, new], 139) == "OLD"  # the device ran OLD until it learned of NEW
+    assert forced([old, new], 140) == "NEW"
+    assert supersessions([old, new], view="device") == [Supersession("NEW", "OLD", frozenset({"W"}), 140)]
+    # the server view ignores when a device read an event
+    assert supersessions([old, new], view="server") == [Supersession("NEW", "OLD", frozenset({"W"}), 100)]
+    assert event_status(old, [new], 100).current_status == S.SUPERSEDED
+
+
 # --- scheduling and validation ---------------------------------------------------------------------------
 
 
