@@ -18,7 +18,8 @@ then read again only when the subscription lapses or the walk is forced.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -49,6 +50,7 @@ from gridhan.schemas.sep2 import (
     MessagingProgramList,
     RateComponent,
     RateComponentList,
+    ReadingType,
     Registration,
     TariffProfile,
     TariffProfileList,
@@ -101,6 +103,7 @@ class TariffIntervalView:
 @dataclass
 class RateComponentView:
     component: RateComponent
+    reading_type: ReadingType | None = None
     intervals: list[TariffIntervalView] = field(default_factory=list)
 
 
@@ -131,6 +134,10 @@ class WalkResult:
     messaging: list[MessagingView] = field(default_factory=list)
     files: list[File] = field(default_factory=list)
     flow_responses: list[FlowReservationResponse] = field(default_factory=list)
+    #: List pages by href (the first page of each list read), for their ``subscribable`` attribute.
+    lists: dict[str, Any] = field(default_factory=dict)
+    #: Local clock instants around the GET of Time when this walk read it afresh (for clock sync).
+    time_exchange: tuple[float, float] | None = None
     #: Resources fetched from the server during this walk (the rest came from the client's copies).
     fetched: int = 0
 
@@ -149,11 +156,20 @@ class Walker:
     device's EndDevice when the server does not list it (clause 6.11.10 in-band registration).
     """
 
-    def __init__(self, session: SepSession, *, pin: int | None = None, inband: bool = False) -> None:
+    def __init__(
+        self,
+        session: SepSession,
+        *,
+        pin: int | None = None,
+        inband: bool = False,
+        local_clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.session = session
+        self.local_clock = local_clock
         self.pin = pin
         self.inband = inband
         self._copies: dict[str, _Copy] = {}
+        self._lists: dict[str, Any] = {}
         self._now = 0.0
         self._fetched = 0
 
@@ -176,6 +192,12 @@ class Walker:
             return
         self._copies[href] = _Copy(resource, items, self._now + hold)
 
+    def hold(self, href: str, until: float) -> None:
+        """Keep the copy of ``href`` until ``until`` (a subscription covers it)."""
+        copy = self._copies.get(href)
+        if copy is not None:
+            copy.due = max(copy.due, until)
+
     def due(self, href: str) -> float | None:
         copy = self._copies.get(href)
         return copy.due if copy else None
@@ -192,10 +214,12 @@ class Walker:
     async def _list(self, href: str, cls: type[T], rate: float) -> tuple[T, list[Any]]:
         copy = self._copies.get(href)
         if copy is not None and copy.due > self._now and isinstance(copy.resource, cls) and copy.items is not None:
+            self._lists[href] = copy.resource
             return copy.resource, copy.items
         first, items = await self.session.get_all(href, cls)
         self._fetched += 1
         self._copies[href] = _Copy(first, items, self._now + _rate(first, rate))
+        self._lists[href] = first
         return first, items
 
     # -- the walk ------------------------------------------------------------------------------------
@@ -203,12 +227,17 @@ class Walker:
         """One walk at device time ``now`` (seconds) from the DeviceCapability at ``dcap_href``."""
         self._now = now
         self._fetched = 0
+        self._lists = {}
         dcap = await self._get(dcap_href, DeviceCapability, DEFAULT_POLL_RATE)
         top = dcap.pollRate or DEFAULT_POLL_RATE
         end_device = await self._find_self(dcap, top)
         result = WalkResult(dcap=dcap, end_device=end_device)
         if dcap.TimeLink is not None:
+            fresh = self._copies.get(dcap.TimeLink.href)
+            sent = self.local_clock()
             result.time = await self._get(dcap.TimeLink.href, Time, top)
+            if fresh is None or self._copies[dcap.TimeLink.href] is not fresh:
+                result.time_exchange = (sent, self.local_clock())
         if end_device.RegistrationLink is not None:
             result.registration = await self._get(end_device.RegistrationLink.href, Registration, top)
             if self.pin is not None and result.registration.pIN != self.pin:
@@ -231,6 +260,7 @@ class Walker:
                 end_device.FlowReservationResponseListLink.href, FlowReservationResponseList, top
             )
         result.fetched = self._fetched
+        result.lists = dict(self._lists)
         return result
 
     async def _find_self(self, dcap: DeviceCapability, rate: float) -> EndDevice:
@@ -314,6 +344,7 @@ class Walker:
         _, components = await self._list(profile.RateComponentListLink.href, RateComponentList, rate)
         for component in components:
             rc = RateComponentView(component)
+            rc.reading_type = await self._get(component.ReadingTypeLink.href, ReadingType, rate)
             _, intervals = await self._list(component.TimeTariffIntervalListLink.href, TimeTariffIntervalList, rate)
             for interval in intervals:
                 tti = TariffIntervalView(interval)
