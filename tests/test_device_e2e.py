@@ -129,3 +129,91 @@ async def test_export_limit_curtails_inverters_within_their_randomization_window
     finally:
         for agent in agents:
             await agent.close()
+
+
+def dr_event(group_id: int, start: int, **change: Any) -> dict[str, Any]:
+    """A voluntary critical-peak event for thermostats: 1.1 C (2 F) cooling offset, every Response asked."""
+    return {
+        "group_id": group_id, "start": start, "duration": 3600, "device_category": "00000001",
+        "mandatory": False, "response_required": "07", "controls": {"Offset": {"coolingOffset": 11}}, **change,
+    }
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_cpp_raises_the_set_point_and_an_override_is_an_opt_out_the_server_records(env: Env) -> None:
+    _, group_id = await env.enrol(["dev1"])
+    start = T0 + 900
+    status, event = await env.admin.post("/dr-events", dr_event(group_id, start))
+    assert status == 201, event
+    agent = env.agent("dev1", "pct")
+    try:
+        await env.run([agent], T0 + 60, step=30)
+        before = agent.model.readings()["cooling_setpoint_c"]
+        await env.run([agent], start + 60, step=30)
+        during = agent.model.readings()["cooling_setpoint_c"]
+        assert during == pytest.approx(before + 1.1, abs=0.01), env.lines
+        assert agent.situation is not None and agent.situation.load_control.mRID == event["mrid"]
+        # the customer is too warm: overrides back to 24 C, which leaves the voluntary event
+        decision = agent.model.override(24.0, int(env.clock.now()), side="cool")
+        assert decision.accepted, decision
+        await env.run([agent], start + 120, step=30)
+        assert agent.model.readings()["cooling_setpoint_c"] == pytest.approx(24.0), "\n".join(env.lines)
+        got = await responses(env, event["mrid"])
+        assert got == {agent.config.credentials.lfdi: [1, 2, 4]}, env.lines
+        status, view = await env.admin.get(f"/dr-events/{event['id']}")
+        assert status == 200 and view["responses"]["tally"] == {"4": 1}, view
+    finally:
+        await agent.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_mandatory_event_refuses_an_override(env: Env) -> None:
+    _, group_id = await env.enrol(["dev1"])
+    start = T0 + 300
+    status, event = await env.admin.post("/dr-events", dr_event(group_id, start, mandatory=True))
+    assert status == 201, event
+    agent = env.agent("dev1", "pct")
+    try:
+        await env.run([agent], start + 60, step=60)
+        raised = agent.model.readings()["cooling_setpoint_c"]
+        assert not agent.model.override(20.0, int(env.clock.now()), side="cool").accepted
+        await env.run([agent], start + 180, step=60)
+        assert agent.model.readings()["cooling_setpoint_c"] == raised
+        assert await responses(env, event["mrid"]) == {agent.config.credentials.lfdi: [1, 2]}
+    finally:
+        await agent.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_server_unreachable_mid_event(env: Env, make_server) -> None:
+    """The event still starts and ends on time; the Responses reach the server when it is back, with the
+    times they happened."""
+    _, group_id = await env.enrol(["dev1"])
+    start = T0 + 600
+    status, event = await env.admin.post("/dr-events", dr_event(group_id, start, duration=1200))
+    assert status == 201, event
+    agent = env.agent("dev1", "pct")
+    port = env.server.sep2_port
+    try:
+        await env.run([agent], T0 + 60, step=30)
+        before = agent.model.readings()["cooling_setpoint_c"]
+        await env.server.stop()
+        await env.run([agent], start + 300, step=60)
+        assert not agent.stats.connected and "unreachable" in agent.stats.last_error
+        assert agent.model.readings()["cooling_setpoint_c"] == pytest.approx(before + 1.1, abs=0.01)
+        await env.run([agent], start + 1200 + 60, step=120)
+        assert agent.model.readings()["cooling_setpoint_c"] == pytest.approx(before, abs=0.01)
+        # the server comes back on the same address and database
+        env.server = await make_server(clock=env.clock, csip_aus=True, port=port)
+        await env.run([agent], start + 1200 + 180, step=60)
+        assert agent.stats.connected
+        status, found = await env.admin.__class__(
+            env.server.admin_url, "test-operator-token", env.pki.trust_anchor_path
+        ).get(f"/responses?subject={event['mrid']}")
+        assert status == 200, found
+        (device,) = found["devices"]
+        assert device["statuses"] == [1, 2, 3]
+        created = [t["created_date_time"] for t in device["times"]]
+        assert start <= created[1] <= start + 60 and start + 1200 <= created[2] <= start + 1200 + 120, created
+    finally:
+        await agent.close()
