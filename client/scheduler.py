@@ -220,6 +220,8 @@ class _Record:
     opted_out_at: int | None = None
     customer: dict[int, CustomerResponse] = field(default_factory=dict)
     extra: Any = None  # pricing: the _Rate it belongs to
+    draws: tuple[float, float, float] = (0.0, 0.0, 0.0)  # device_draws, once
+    timeline: _Timeline | None = None  # cached; reset whenever the record changes
 
     @property
     def key(self) -> tuple[str, str]:
@@ -247,10 +249,22 @@ class _Plan:
     groups: list[tuple[int, int, list[EventSpec]]]  # overlap groups with their [lo, hi) window
     supersessions: list[Supersession]
     lifecycles: dict[str, list[tuple[int, int]]]  # (time, status) to report, by record mRID (upper)
-    tariff: list[TariffInterval] = field(default_factory=list)
+    tariff: dict[str, TariffInterval] = field(default_factory=dict)  # pricing: by mRID (upper)
 
     def union_at(self, t: int) -> list[EventSpec]:
         return [e for lo, hi, g in self.groups if lo <= t < hi for e in g]
+
+    def tariff_ahead(self, t: int) -> list[TariffInterval]:
+        """The pricing intervals that decide the price at ``t`` and its next change: the overlap groups in
+        force at ``t`` and the first one after it (groups are independent, so the rest cannot matter)."""
+        chosen: list[EventSpec] = []
+        for lo, hi, group in self.groups:  # in time order
+            if hi <= t:
+                continue
+            chosen.extend(group)
+            if lo > t:
+                break
+        return [self.tariff[e.mrid.upper()] for e in chosen]
 
 
 # --- the scheduler ------------------------------------------------------------------------------------------
@@ -344,6 +358,7 @@ class ClientScheduler:
         record.customer[response.status] = response
         if response.status == _OPT_OUT and record.fs in ("der", "drlc") and record.opted_out_at is None:
             record.opted_out_at = effective
+            record.timeline = None
         self._plans = None
         return True
 
@@ -442,6 +457,7 @@ class ClientScheduler:
         for record in records.values():
             if record.program not in assigned and record.dropped_at is None:
                 record.dropped_at = now
+                record.timeline = None
             record.listed = False
         self._programs[fs] = {key: walked for key, _, _, _, walked in batches}
         for program, primacy, server, events, _ in batches:
@@ -455,11 +471,14 @@ class ClientScheduler:
                     if modes is None:
                         continue
                     record = _Record(fs, event.mRID, event, program, primacy, server, now, modes)
+                    record.draws = device_draws(self.lfdi, record.mrid)
                     self._first_sight(record)
                     records[mrid] = record
                 elif record.program != program:
                     continue  # listed by two programs: the first one the device met keeps it
-                record.event = event
+                if record.event != event:
+                    record.event = event
+                    record.timeline = None
                 record.listed = True
                 self._read_status(record, now)
         self._plans = None
@@ -473,7 +492,7 @@ class ClientScheduler:
         except ValueError:
             record.invalid = True
             return
-        u_start, u_duration, _ = device_draws(self.lfdi, record.mrid)
+        u_start, u_duration, _ = record.draws
         _, end = device_effective_interval(spec, u_start, u_duration)
         record.expired = record.first_seen >= end
 
@@ -483,8 +502,10 @@ class ClientScheduler:
             record.cancel_base = max(status.dateTime, now)
             # An event first read already cancelled never starts: nothing to release, no end randomization.
             record.cancel_randomized = status.currentStatus == 3 and now > record.first_seen
+            record.timeline = None
         elif status.currentStatus == 4 and record.superseded_at is None:
             record.superseded_at = max(status.dateTime, now)
+            record.timeline = None
 
     def _base_spec(self, record: _Record) -> EventSpec:
         e = record.event
@@ -502,8 +523,13 @@ class ClientScheduler:
         )
 
     def _timeline(self, record: _Record) -> _Timeline:
+        if record.timeline is None:
+            record.timeline = self._make_timeline(record)
+        return record.timeline
+
+    def _make_timeline(self, record: _Record) -> _Timeline:
         base = self._base_spec(record)
-        u_start, u_duration, u_cancel = device_draws(self.lfdi, record.mrid)
+        u_start, u_duration, u_cancel = record.draws
         if record.cancel_base is not None:
             base = replace(
                 base,
@@ -539,7 +565,7 @@ class ClientScheduler:
         }
         plan = _Plan(timelines, groups, sorted(found, key=lambda s: s.at), lifecycles)
         if fs == "pricing":
-            plan.tariff = [self._tariff_interval(records[m], tl.spec) for m, tl in timelines.items()]
+            plan.tariff = {m: self._tariff_interval(records[m], tl.spec) for m, tl in timelines.items()}
         return plan
 
     def _lifecycle(self, r: _Record, tl: _Timeline | None, losses: list[Supersession]) -> list[tuple[int, int]]:
@@ -714,13 +740,14 @@ class ClientScheduler:
         return float(quantity)
 
     def _price(self, plan: _Plan, now: int) -> PriceSituation | None:
-        current = price_in_force(plan.tariff, now, PRICE_POOL)
+        intervals = plan.tariff_ahead(now)
+        current = price_in_force(intervals, now, PRICE_POOL)
         if current is None or not current.blocks or current.blocks[0].price is None:
             return None
         record = self._records["pricing"][current.mrid.upper()]
         priced = [b for b in current.blocks if b.price is not None]
         blocks = tuple((self._kwh(record, b.start_value), self._per_kwh(record, b.price)) for b in priced)
-        change = next_price_change(plan.tariff, now, PRICE_POOL)
+        change = next_price_change(intervals, now, PRICE_POOL)
         next_tier = next_price = None
         if change is not None and change.interval is not None:
             nxt = change.interval
