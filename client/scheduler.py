@@ -68,6 +68,7 @@ import random
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
 from typing import Any
 
 from gridhan.client.response_outbox import (
@@ -121,13 +122,15 @@ _UOM_WH = 72
 
 _FUNCTION_SETS = ("der", "drlc", "pricing", "messaging", "flow")
 #: Lifecycle statuses each function set reports (customer statuses are reported for all).
-_LIFECYCLE = {
-    "der": frozenset({1, 2, 3, 6, 7, 8, 10, 13, 14, 253, 254}),
-    "drlc": frozenset({1, 2, 3, 6, 7, 8, 10, 13, 14, 253, 254}),
-    "pricing": frozenset({1, 2, 3, 6, 7, 13, 14, 253, 254}),
-    "messaging": frozenset({1, 6, 253, 254}),
-    "flow": frozenset({1, 2, 3, 6, 7, 13, 14, 253, 254}),
-}
+_LIFECYCLE: Mapping[str, frozenset[int]] = MappingProxyType(
+    {
+        "der": frozenset({1, 2, 3, 6, 7, 8, 10, 13, 14, 253, 254}),
+        "drlc": frozenset({1, 2, 3, 6, 7, 8, 10, 13, 14, 253, 254}),
+        "pricing": frozenset({1, 2, 3, 6, 7, 13, 14, 253, 254}),
+        "messaging": frozenset({1, 6, 253, 254}),
+        "flow": frozenset({1, 2, 3, 6, 7, 13, 14, 253, 254}),
+    }
+)
 _OPT_OUT = 4
 
 
@@ -571,6 +574,8 @@ class ClientScheduler:
     def _lifecycle(self, r: _Record, tl: _Timeline | None, losses: list[Supersession]) -> list[tuple[int, int]]:
         """The responses this event's story makes, as (when, status), in time order, before the
         ``responseRequired`` filter."""
+        if not r.event.replyTo:
+            return []  # nowhere to post (sep.xsd replyTo: required when a response is)
         out: list[tuple[int, int]] = []
         if r.expired or r.invalid or tl is None:
             out.append((r.first_seen, 254 if r.expired else 253))
@@ -578,10 +583,7 @@ class ClientScheduler:
             out.extend(self._run_story(r, tl, losses))
         out.extend((c.at, status) for status, c in r.customer.items())
         allowed = _LIFECYCLE[r.fs] | CUSTOMER_STATUSES
-        rr = r.event.responseRequired
-        if not r.event.replyTo:
-            return []
-        return sorted((t, s) for t, s in out if s in allowed and asks_for(rr, s))
+        return sorted((t, s) for t, s in out if s in allowed and asks_for(r.event.responseRequired, s))
 
     def _run_story(self, r: _Record, tl: _Timeline, losses: list[Supersession]) -> list[tuple[int, int]]:
         spec = tl.spec
@@ -594,7 +596,7 @@ class ClientScheduler:
             if not remaining:
                 lost = (s.at, self._lost_status(r, s.winner))
                 break
-        # (time, precedence at equal times, status or None for "no report", is_opt_out)
+        # What ends the event here: (when, precedence at equal times, status to report or None)
         stops: list[tuple[int, int, int | None]] = [(end, 0, 3)]
         if tl.cancel is not None:
             stops.append((tl.cancel, 1, 6))
@@ -640,7 +642,9 @@ class ClientScheduler:
                 )
 
             for _, _, group in plan.groups:
-                over = all(min(e.specified_end, e.cancelled_at or e.specified_end) <= now for e in group)
+                over = all(
+                    e.specified_end <= now or (e.cancelled_at is not None and e.cancelled_at <= now) for e in group
+                )
                 if over and all(settled(e.mrid.upper()) for e in group):
                     forget.extend((fs, e.mrid.upper()) for e in group)
             forget.extend((fs, m) for m, r in records.items() if (r.expired or r.invalid) and settled(m))
@@ -678,16 +682,14 @@ class ClientScheduler:
                 if outranks(h, best):
                     best = h
             ramp = records[best.mrid.upper()].event.DERControlBase.rampTms
-        by_primacy = sorted(
-            (p for p in walked if p.default is not None), key=lambda p: p.program.primacy
-        )  # stable: equal primacy keeps the walk's order
-        for p in by_primacy:
-            assert p.default is not None
-            for mode in der_modes(p.default.DERControlBase) - set(values):
-                values[mode] = getattr(p.default.DERControlBase, mode)
+        # equal primacy: the walk's order
+        defaults = sorted((p.program.primacy, i, p.default) for i, p in enumerate(walked) if p.default is not None)
+        for _, _, default in defaults:
+            for mode in der_modes(default.DERControlBase) - set(values):
+                values[mode] = getattr(default.DERControlBase, mode)
                 sources[mode] = "default"
             if ramp is None and not holders:
-                ramp = p.default.DERControlBase.rampTms
+                ramp = default.DERControlBase.rampTms
         curves_by_href = {href: c for p in walked for href, c in p.curves.items()}
         links = {mode: v.href for mode, v in values.items() if isinstance(v, Link)}
         curves = {mode: curves_by_href[href] for mode, href in links.items() if href in curves_by_href}
