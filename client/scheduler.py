@@ -368,7 +368,9 @@ class ClientScheduler:
     # -- output --------------------------------------------------------------------------------------------
 
     def situation(self, now: int) -> Situation:
-        """Everything in force for this device at ``now`` (from what it knows; asking changes nothing)."""
+        """Everything in force for this device at ``now`` (from what it knows; asking changes nothing). The
+        scheduler fills ``der``, ``load_control``, ``price``, ``messages`` and ``flow_grants``; ``usage`` and
+        the grid conditions are the runtime's to add."""
         plans = self._plan()
         return Situation(
             now=now,

@@ -45,6 +45,7 @@ from gridhan.schemas.sep2.response import (
     PriceResponse,
     TextResponse,
 )
+from gridhan.schemas.xmlcodec import decode, encode
 
 LFDI = "3E4F45AB31EDFE5B67E343E5E4562E31984E23E5"
 OTHER_LFDI = "0123456789ABCDEF0123456789ABCDEF01234567"
@@ -414,6 +415,22 @@ def test_responses_wait_offline_with_their_original_times_and_are_never_offered_
     assert not s.mark_posted(again[0]) and s.due_responses(900) == []
     s.update_der([program("P", 1, [derc("A1", 100, 100, opModMaxLimW=1)])], 1000)
     assert s.due_responses(1100) == []
+
+
+def test_every_kind_of_response_is_schema_valid_xml(sep_schemas):
+    s = sched(PCT, locale="en-US")
+    s.update_der([program("AA", 1, [derc("0A01", 100, 100, category=PCT, opModMaxLimW=1)])], 0)
+    s.update_drlc([WalkedDrProgram(DemandResponseProgram(mRID="BB", primacy=1), [edc("0B01", 100, 100)])], 0)
+    s.update_pricing([rate([tti("0C01", 0, 3600, 1, rr="01")], {"0C01": [cti(0, 100)]})], 0)
+    s.update_messaging([messaging("DD", "en-US", [msg("0D01", 0, 1000, 1, rr="01")])], 0)
+    s.update_flow([frr("0E01", "0F01", 100, 1000, 10, 7)], 0)
+    posted = s.due_responses(0)
+    kinds = {type(r.response) for r in posted}
+    assert kinds == {DERControlResponse, DrResponse, PriceResponse, TextResponse, FlowReservationResponseResponse}
+    for r in posted:
+        document = encode(r.response)
+        assert sep_schemas[0].errors(document) == [], document
+        assert decode(document, type(r.response)) == r.response
 
 
 def test_the_outbox_is_bounded_and_drops_redundant_acknowledgements_first():
