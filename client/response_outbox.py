@@ -23,7 +23,9 @@ here does I/O: the runtime takes :meth:`ResponseOutbox.pending`, POSTs each, and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from gridhan.schemas.sep2.response import (
     RESPONSE_STATUSES,
@@ -45,13 +47,15 @@ SPECIFIC_STATUSES = frozenset({2, 3, 6, 7, 8, 9, 10, 13, 14, 252, 253, 254})
 CUSTOMER_STATUSES = frozenset({4, 5, 11, 12})
 
 #: The function sets whose events carry responses, with the Response type each one posts (clause 8.8).
-RESPONSE_CLASSES: dict[str, type[Response]] = {
-    "der": DERControlResponse,
-    "drlc": DrResponse,
-    "pricing": PriceResponse,
-    "messaging": TextResponse,
-    "flow": FlowReservationResponseResponse,
-}
+RESPONSE_CLASSES: Mapping[str, type[Response]] = MappingProxyType(
+    {
+        "der": DERControlResponse,
+        "drlc": DrResponse,
+        "pricing": PriceResponse,
+        "messaging": TextResponse,
+        "flow": FlowReservationResponseResponse,
+    }
+)
 
 
 def response_bits(response_required: str | None) -> frozenset[int]:

@@ -68,6 +68,7 @@ import random
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
 from typing import Any
 
 from gridhan.client.response_outbox import (
@@ -121,13 +122,15 @@ _UOM_WH = 72
 
 _FUNCTION_SETS = ("der", "drlc", "pricing", "messaging", "flow")
 #: Lifecycle statuses each function set reports (customer statuses are reported for all).
-_LIFECYCLE = {
-    "der": frozenset({1, 2, 3, 6, 7, 8, 10, 13, 14, 253, 254}),
-    "drlc": frozenset({1, 2, 3, 6, 7, 8, 10, 13, 14, 253, 254}),
-    "pricing": frozenset({1, 2, 3, 6, 7, 13, 14, 253, 254}),
-    "messaging": frozenset({1, 6, 253, 254}),
-    "flow": frozenset({1, 2, 3, 6, 7, 13, 14, 253, 254}),
-}
+_LIFECYCLE: Mapping[str, frozenset[int]] = MappingProxyType(
+    {
+        "der": frozenset({1, 2, 3, 6, 7, 8, 10, 13, 14, 253, 254}),
+        "drlc": frozenset({1, 2, 3, 6, 7, 8, 10, 13, 14, 253, 254}),
+        "pricing": frozenset({1, 2, 3, 6, 7, 13, 14, 253, 254}),
+        "messaging": frozenset({1, 6, 253, 254}),
+        "flow": frozenset({1, 2, 3, 6, 7, 13, 14, 253, 254}),
+    }
+)
 _OPT_OUT = 4
 
 
@@ -220,6 +223,8 @@ class _Record:
     opted_out_at: int | None = None
     customer: dict[int, CustomerResponse] = field(default_factory=dict)
     extra: Any = None  # pricing: the _Rate it belongs to
+    draws: tuple[float, float, float] = (0.0, 0.0, 0.0)  # device_draws, once
+    timeline: _Timeline | None = None  # cached; reset whenever the record changes
 
     @property
     def key(self) -> tuple[str, str]:
@@ -247,10 +252,22 @@ class _Plan:
     groups: list[tuple[int, int, list[EventSpec]]]  # overlap groups with their [lo, hi) window
     supersessions: list[Supersession]
     lifecycles: dict[str, list[tuple[int, int]]]  # (time, status) to report, by record mRID (upper)
-    tariff: list[TariffInterval] = field(default_factory=list)
+    tariff: dict[str, TariffInterval] = field(default_factory=dict)  # pricing: by mRID (upper)
 
     def union_at(self, t: int) -> list[EventSpec]:
         return [e for lo, hi, g in self.groups if lo <= t < hi for e in g]
+
+    def tariff_ahead(self, t: int) -> list[TariffInterval]:
+        """The pricing intervals that decide the price at ``t`` and its next change: the overlap groups in
+        force at ``t`` and the first one after it (groups are independent, so the rest cannot matter)."""
+        chosen: list[EventSpec] = []
+        for lo, hi, group in self.groups:  # in time order
+            if hi <= t:
+                continue
+            chosen.extend(group)
+            if lo > t:
+                break
+        return [self.tariff[e.mrid.upper()] for e in chosen]
 
 
 # --- the scheduler ------------------------------------------------------------------------------------------
@@ -344,13 +361,16 @@ class ClientScheduler:
         record.customer[response.status] = response
         if response.status == _OPT_OUT and record.fs in ("der", "drlc") and record.opted_out_at is None:
             record.opted_out_at = effective
+            record.timeline = None
         self._plans = None
         return True
 
     # -- output --------------------------------------------------------------------------------------------
 
     def situation(self, now: int) -> Situation:
-        """Everything in force for this device at ``now`` (from what it knows; asking changes nothing)."""
+        """Everything in force for this device at ``now`` (from what it knows; asking changes nothing). The
+        scheduler fills ``der``, ``load_control``, ``price``, ``messages`` and ``flow_grants``; ``usage`` and
+        the grid conditions are the runtime's to add."""
         plans = self._plan()
         return Situation(
             now=now,
@@ -442,6 +462,7 @@ class ClientScheduler:
         for record in records.values():
             if record.program not in assigned and record.dropped_at is None:
                 record.dropped_at = now
+                record.timeline = None
             record.listed = False
         self._programs[fs] = {key: walked for key, _, _, _, walked in batches}
         for program, primacy, server, events, _ in batches:
@@ -455,11 +476,14 @@ class ClientScheduler:
                     if modes is None:
                         continue
                     record = _Record(fs, event.mRID, event, program, primacy, server, now, modes)
+                    record.draws = device_draws(self.lfdi, record.mrid)
                     self._first_sight(record)
                     records[mrid] = record
                 elif record.program != program:
                     continue  # listed by two programs: the first one the device met keeps it
-                record.event = event
+                if record.event != event:
+                    record.event = event
+                    record.timeline = None
                 record.listed = True
                 self._read_status(record, now)
         self._plans = None
@@ -473,7 +497,7 @@ class ClientScheduler:
         except ValueError:
             record.invalid = True
             return
-        u_start, u_duration, _ = device_draws(self.lfdi, record.mrid)
+        u_start, u_duration, _ = record.draws
         _, end = device_effective_interval(spec, u_start, u_duration)
         record.expired = record.first_seen >= end
 
@@ -483,8 +507,10 @@ class ClientScheduler:
             record.cancel_base = max(status.dateTime, now)
             # An event first read already cancelled never starts: nothing to release, no end randomization.
             record.cancel_randomized = status.currentStatus == 3 and now > record.first_seen
+            record.timeline = None
         elif status.currentStatus == 4 and record.superseded_at is None:
             record.superseded_at = max(status.dateTime, now)
+            record.timeline = None
 
     def _base_spec(self, record: _Record) -> EventSpec:
         e = record.event
@@ -502,8 +528,13 @@ class ClientScheduler:
         )
 
     def _timeline(self, record: _Record) -> _Timeline:
+        if record.timeline is None:
+            record.timeline = self._make_timeline(record)
+        return record.timeline
+
+    def _make_timeline(self, record: _Record) -> _Timeline:
         base = self._base_spec(record)
-        u_start, u_duration, u_cancel = device_draws(self.lfdi, record.mrid)
+        u_start, u_duration, u_cancel = record.draws
         if record.cancel_base is not None:
             base = replace(
                 base,
@@ -539,12 +570,14 @@ class ClientScheduler:
         }
         plan = _Plan(timelines, groups, sorted(found, key=lambda s: s.at), lifecycles)
         if fs == "pricing":
-            plan.tariff = [self._tariff_interval(records[m], tl.spec) for m, tl in timelines.items()]
+            plan.tariff = {m: self._tariff_interval(records[m], tl.spec) for m, tl in timelines.items()}
         return plan
 
     def _lifecycle(self, r: _Record, tl: _Timeline | None, losses: list[Supersession]) -> list[tuple[int, int]]:
         """The responses this event's story makes, as (when, status), in time order, before the
         ``responseRequired`` filter."""
+        if not r.event.replyTo:
+            return []  # nowhere to post (sep.xsd replyTo: required when a response is)
         out: list[tuple[int, int]] = []
         if r.expired or r.invalid or tl is None:
             out.append((r.first_seen, 254 if r.expired else 253))
@@ -552,10 +585,7 @@ class ClientScheduler:
             out.extend(self._run_story(r, tl, losses))
         out.extend((c.at, status) for status, c in r.customer.items())
         allowed = _LIFECYCLE[r.fs] | CUSTOMER_STATUSES
-        rr = r.event.responseRequired
-        if not r.event.replyTo:
-            return []
-        return sorted((t, s) for t, s in out if s in allowed and asks_for(rr, s))
+        return sorted((t, s) for t, s in out if s in allowed and asks_for(r.event.responseRequired, s))
 
     def _run_story(self, r: _Record, tl: _Timeline, losses: list[Supersession]) -> list[tuple[int, int]]:
         spec = tl.spec
@@ -568,7 +598,7 @@ class ClientScheduler:
             if not remaining:
                 lost = (s.at, self._lost_status(r, s.winner))
                 break
-        # (time, precedence at equal times, status or None for "no report", is_opt_out)
+        # What ends the event here: (when, precedence at equal times, status to report or None)
         stops: list[tuple[int, int, int | None]] = [(end, 0, 3)]
         if tl.cancel is not None:
             stops.append((tl.cancel, 1, 6))
@@ -614,7 +644,9 @@ class ClientScheduler:
                 )
 
             for _, _, group in plan.groups:
-                over = all(min(e.specified_end, e.cancelled_at or e.specified_end) <= now for e in group)
+                over = all(
+                    e.specified_end <= now or (e.cancelled_at is not None and e.cancelled_at <= now) for e in group
+                )
                 if over and all(settled(e.mrid.upper()) for e in group):
                     forget.extend((fs, e.mrid.upper()) for e in group)
             forget.extend((fs, m) for m, r in records.items() if (r.expired or r.invalid) and settled(m))
@@ -652,16 +684,14 @@ class ClientScheduler:
                 if outranks(h, best):
                     best = h
             ramp = records[best.mrid.upper()].event.DERControlBase.rampTms
-        by_primacy = sorted(
-            (p for p in walked if p.default is not None), key=lambda p: p.program.primacy
-        )  # stable: equal primacy keeps the walk's order
-        for p in by_primacy:
-            assert p.default is not None
-            for mode in der_modes(p.default.DERControlBase) - set(values):
-                values[mode] = getattr(p.default.DERControlBase, mode)
+        # equal primacy: the walk's order
+        defaults = sorted((p.program.primacy, i, p.default) for i, p in enumerate(walked) if p.default is not None)
+        for _, _, default in defaults:
+            for mode in der_modes(default.DERControlBase) - set(values):
+                values[mode] = getattr(default.DERControlBase, mode)
                 sources[mode] = "default"
             if ramp is None and not holders:
-                ramp = p.default.DERControlBase.rampTms
+                ramp = default.DERControlBase.rampTms
         curves_by_href = {href: c for p in walked for href, c in p.curves.items()}
         links = {mode: v.href for mode, v in values.items() if isinstance(v, Link)}
         curves = {mode: curves_by_href[href] for mode, href in links.items() if href in curves_by_href}
@@ -714,13 +744,14 @@ class ClientScheduler:
         return float(quantity)
 
     def _price(self, plan: _Plan, now: int) -> PriceSituation | None:
-        current = price_in_force(plan.tariff, now, PRICE_POOL)
+        intervals = plan.tariff_ahead(now)
+        current = price_in_force(intervals, now, PRICE_POOL)
         if current is None or not current.blocks or current.blocks[0].price is None:
             return None
         record = self._records["pricing"][current.mrid.upper()]
         priced = [b for b in current.blocks if b.price is not None]
         blocks = tuple((self._kwh(record, b.start_value), self._per_kwh(record, b.price)) for b in priced)
-        change = next_price_change(plan.tariff, now, PRICE_POOL)
+        change = next_price_change(intervals, now, PRICE_POOL)
         next_tier = next_price = None
         if change is not None and change.interval is not None:
             nxt = change.interval

@@ -45,6 +45,7 @@ from gridhan.schemas.sep2.response import (
     PriceResponse,
     TextResponse,
 )
+from gridhan.schemas.xmlcodec import decode, encode
 
 LFDI = "3E4F45AB31EDFE5B67E343E5E4562E31984E23E5"
 OTHER_LFDI = "0123456789ABCDEF0123456789ABCDEF01234567"
@@ -124,11 +125,6 @@ def story(s: ClientScheduler, now: int, subject: str | None = None) -> list[tupl
         if subject is None or r.subject == subject:
             out.append((r.subject, r.status, r.created))
     return out
-
-
-def undrawn(mrid: str = "X") -> str:
-    """An mRID nothing else uses (for events without randomization the draws do not matter)."""
-    return mrid
 
 
 # --- randomization -----------------------------------------------------------------------------------------
@@ -421,6 +417,22 @@ def test_responses_wait_offline_with_their_original_times_and_are_never_offered_
     assert s.due_responses(1100) == []
 
 
+def test_every_kind_of_response_is_schema_valid_xml(sep_schemas):
+    s = sched(PCT, locale="en-US")
+    s.update_der([program("AA", 1, [derc("0A01", 100, 100, category=PCT, opModMaxLimW=1)])], 0)
+    s.update_drlc([WalkedDrProgram(DemandResponseProgram(mRID="BB", primacy=1), [edc("0B01", 100, 100)])], 0)
+    s.update_pricing([rate([tti("0C01", 0, 3600, 1, rr="01")], {"0C01": [cti(0, 100)]})], 0)
+    s.update_messaging([messaging("DD", "en-US", [msg("0D01", 0, 1000, 1, rr="01")])], 0)
+    s.update_flow([frr("0E01", "0F01", 100, 1000, 10, 7)], 0)
+    posted = s.due_responses(0)
+    kinds = {type(r.response) for r in posted}
+    assert kinds == {DERControlResponse, DrResponse, PriceResponse, TextResponse, FlowReservationResponseResponse}
+    for r in posted:
+        document = encode(r.response)
+        assert sep_schemas[0].errors(document) == [], document
+        assert decode(document, type(r.response)) == r.response
+
+
 def test_the_outbox_is_bounded_and_drops_redundant_acknowledgements_first():
     box = ResponseOutbox(limit=3)
 
@@ -571,8 +583,9 @@ def test_flow_grants_in_force_and_a_newer_answer_to_the_same_request_wins():
 
 def test_next_wakeup_is_the_next_change_or_response():
     s = sched()
-    s.update_der([program("P", 1, [derc("A1", 100, 100, opModMaxLimW=1), derc("A2", 150, 10, rr="00", opModConnect=True),
-                                   derc("A3", 300, 100, rr="07", opModFixedW=5)])], 0)  # fmt: skip
+    controls = [derc("A1", 100, 100, opModMaxLimW=1), derc("A2", 150, 10, rr="00", opModConnect=True),
+                derc("A3", 300, 100, rr="07", opModFixedW=5)]  # fmt: skip
+    s.update_der([program("P", 1, controls)], 0)
     assert s.next_wakeup(0) == 100
     assert s.next_wakeup(100) == 150 and s.next_wakeup(150) == 160 and s.next_wakeup(160) == 200
     s.customer_response(CustomerResponse("A3", 4, 250))
@@ -630,7 +643,9 @@ def walked_at(events, t: int, defaults: bool = True) -> list[WalkedDerProgram]:
     return programs
 
 
-def run(events, polls: list[int], *, lfdi: str = LFDI, post_every: int = 1, opt_outs=()) -> tuple[ClientScheduler, list]:
+def run(
+    events, polls: list[int], *, lfdi: str = LFDI, post_every: int = 1, opt_outs=()
+) -> tuple[ClientScheduler, list[PendingResponse]]:
     """Poll the server at ``polls``; the runtime asks for due responses after each poll and posts them every
     ``post_every``-th time (the server is unreachable otherwise). Returns the scheduler and what was posted."""
     s = sched(lfdi=lfdi)
@@ -720,7 +735,7 @@ def test_at_most_one_control_per_mode_and_it_is_a_live_event_that_sets_that_mode
 @given(server_events(), POLLS, st.lists(st.integers(0, 8000), max_size=10))
 def test_a_cancelled_event_is_never_in_force_after_its_randomized_cancel_time(events, polls, instants):
     s, _ = run(events, polls)
-    for _, control, cancel_at, code, _ in events:
+    for _, control, _, code, _ in events:
         learned = [
             t
             for t in polls
@@ -778,3 +793,42 @@ def test_the_situation_holds_until_the_next_wakeup(events, polls, now, fractions
         probe.due_responses(now)
         changed = replace(s.situation(wake), now=0) != here
         assert changed or any(r.created == wake for r in probe.due_responses(wake))
+
+
+@st.composite
+def price_and_message_walks(draw):
+    """Tariff intervals (some overlays, randomized, cancelled) and text messages, walked at ``now``."""
+    intervals, blocks, messages = [], {}, []
+    for i in range(draw(st.integers(1, 6))):
+        start, duration = draw(st.integers(0, 4000)), draw(st.integers(1, 2000))
+        created = draw(st.integers(0, 1000))
+        st_ = status(draw(st.sampled_from([0, 0, 2, 3])), created)
+        t = replace(tti(f"T{i}", start, duration, draw(st.integers(0, 3)), created=created, st=st_),
+                    randomizeStart=draw(st.none() | st.integers(-300, 300)))  # fmt: skip
+        intervals.append(t)
+        blocks[t.mRID] = [cti(0, draw(st.integers(1, 500)))]
+    for i in range(draw(st.integers(0, 4))):
+        created = draw(st.integers(0, 1000))
+        messages.append(msg(f"M{i}", draw(st.integers(0, 4000)), draw(st.integers(1, 2000)), draw(st.integers(0, 3)),
+                            created=created, st=status(draw(st.sampled_from([0, 0, 2])), created)))  # fmt: skip
+    return intervals, blocks, messages
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(price_and_message_walks(), st.integers(1000, 5000), st.lists(st.floats(0, 1, exclude_max=True), max_size=5))
+def test_prices_and_messages_hold_until_the_next_wakeup(walk, now, fractions):
+    intervals, blocks, messages = walk
+    s = sched(locale="en-US")
+    s.update_pricing([rate(intervals, blocks)], 1000)
+    s.update_messaging([messaging("EN", "en-US", messages)], 1000)
+    wake = s.next_wakeup(now)
+    here = replace(s.situation(now), now=0)
+    horizon = wake if wake is not None else now + 10_000
+    for t in [now + int(f * (horizon - now)) for f in fractions] + [horizon - 1]:
+        assert replace(s.situation(t), now=0) == here
+    if wake is not None:
+        assert replace(s.situation(wake), now=0) != here or any(r.created == wake for r in s.due_responses(wake))
+    price = s.situation(now).price
+    if price is not None:  # read already cancelled, an interval never applies
+        chosen = next(t for t in intervals if t.mRID == price.interval_mrid)
+        assert chosen.EventStatus.currentStatus not in (2, 3)
