@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gridhan.client.devices.noise import smooth_gauss
+from gridhan.client.devices.noise import SeededBuckets
 from gridhan.client.devices.site import bump, local_seconds
 from gridhan.client.situation import Situation
 
@@ -46,6 +46,7 @@ class GridModel:
         self.seed, self.nominal_v, self.nominal_hz, self.utc_offset_s = seed, nominal_v, nominal_hz, utc_offset_s
         self.level_pu, self.solar_rise_pu, self.evening_dip_pu = level_pu, solar_rise_pu, evening_dip_pu
         self.noise_v, self.noise_hz, self.r_ohm, self.x_ohm = noise_v, noise_hz, r_ohm, x_ohm
+        self._noise = SeededBuckets(seed)
         self._forced_v: float | None = None
         self._forced_hz: float | None = None
 
@@ -61,7 +62,7 @@ class GridModel:
         """The feeder voltage (V) without the DER's own contribution."""
         s = local_seconds(now, self.utc_offset_s)
         pu = self.level_pu + self.solar_rise_pu * bump(s, 12.5, 2.5) - self.evening_dip_pu * bump(s, 19.0, 1.5)
-        return self.nominal_v * pu + self.noise_v * smooth_gauss(self.seed, "volts", now, 120.0)
+        return self.nominal_v * pu + self.noise_v * self._noise.smooth_gauss("volts", now, 120.0)
 
     def voltage(self, now: float, export_w: float = 0.0, export_var: float = 0.0) -> float:
         """The voltage (V) at the point of connection while the DER there delivers ``export_w`` W and
@@ -75,7 +76,7 @@ class GridModel:
         """The system frequency (Hz)."""
         if self._forced_hz is not None:
             return self._forced_hz
-        return self.nominal_hz + self.noise_hz * smooth_gauss(self.seed, "hertz", now, 30.0)
+        return self.nominal_hz + self.noise_hz * self._noise.smooth_gauss("hertz", now, 30.0)
 
     def condition(self, situation: Situation, export_w: float = 0.0, export_var: float = 0.0) -> Situation:
         """``situation`` with this grid's voltage and frequency at its ``now``."""

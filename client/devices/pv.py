@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import calendar
 import math
+import random
 import time
 
-from gridhan.client.devices.noise import bucket_rng
+from gridhan.client.devices.noise import SeededBuckets
 from gridhan.client.devices.site import DAY, local_seconds
 
 SOLAR_CONSTANT = 1_361.0
@@ -101,6 +102,7 @@ class PvArray:
         self.tilt_deg, self.derate, self.albedo = tilt_deg, derate, albedo
         self.azimuth_deg = azimuth_deg if azimuth_deg is not None else (0.0 if latitude < 0 else 180.0)
         self.utc_offset_s, self.cloudiness, self.seed = utc_offset_s, cloudiness, seed
+        self._noise = SeededBuckets(seed)
 
     def plane_irradiance(self, now: float) -> float:
         """Clear-sky irradiance on the plane of the array (W/m^2)."""
@@ -117,14 +119,21 @@ class PvArray:
         ground = ghi * self.albedo * (1.0 - math.cos(tilt)) / 2.0
         return beam + sky + ground
 
+    def _cloud(self, slot: int) -> tuple[float, float, float]:
+        """(start, end, transmittance) of the cloud passing in a slot (transmittance 1 when none does)."""
+
+        def sample(rng: random.Random) -> tuple[float, float, float]:
+            if rng.random() >= self.cloudiness:
+                return 0.0, 0.0, 1.0
+            start = slot * self.CLOUD_SLOT + rng.uniform(0.0, self.CLOUD_SLOT)
+            length = rng.uniform(30.0, self.CLOUD_SLOT)
+            return start, start + length, rng.uniform(0.2, 0.7)
+
+        return self._noise.draw("cloud", slot, sample)
+
     def _shadow(self, slot: int, t: float) -> float:
-        rng = bucket_rng(self.seed, "cloud", slot)
-        if rng.random() >= self.cloudiness:
-            return 1.0
-        start = slot * self.CLOUD_SLOT + rng.uniform(0.0, self.CLOUD_SLOT)
-        length = rng.uniform(30.0, self.CLOUD_SLOT)
-        transmit = rng.uniform(0.2, 0.7)
-        depth = min(t - start, start + length - t) / self.CLOUD_EDGE
+        start, end, transmit = self._cloud(slot)
+        depth = min(t - start, end - t) / self.CLOUD_EDGE
         if depth <= 0.0:
             return 1.0
         return 1.0 - (1.0 - transmit) * min(1.0, depth)

@@ -10,8 +10,9 @@ function of the TimeType instant.
 from __future__ import annotations
 
 import math
+import random
 
-from gridhan.client.devices.noise import bucket_rng, smooth_gauss
+from gridhan.client.devices.noise import SeededBuckets
 
 DAY = 86_400
 
@@ -60,6 +61,7 @@ class HouseholdLoad:
         self.seed, self.utc_offset_s = seed, utc_offset_s
         self.base_w, self.morning_w, self.evening_w = base_w, morning_w, evening_w
         self.wander, self.appliance_rate = wander, appliance_rate
+        self._noise = SeededBuckets(seed)
 
     def profile(self, now: float) -> float:
         """The daily profile without appliances or wander (W)."""
@@ -71,18 +73,26 @@ class HouseholdLoad:
         s = local_seconds(now, self.utc_offset_s)
         return max(bump(s, 8.0, 2.0), bump(s, 18.5, 3.0), 0.3 * bump(s, 13.0, 3.0))
 
+    def _switching(self, slot: int) -> tuple[float, float, float]:
+        """(watts, on, off) of the appliance switched on in a slot (0 W when none is)."""
+
+        def sample(rng: random.Random) -> tuple[float, float, float]:
+            start = slot * self.SLOT
+            if rng.random() >= self.appliance_rate * self.awake(start):
+                return 0.0, 0.0, 0.0
+            watts, shortest, longest = APPLIANCES[rng.randrange(len(APPLIANCES))]
+            on = start + rng.uniform(0.0, self.SLOT)
+            return watts, on, on + rng.uniform(shortest, longest)
+
+        return self._noise.draw("appliance", slot, sample)
+
     def _appliance(self, slot: int, t: float) -> float:
-        rng = bucket_rng(self.seed, "appliance", slot)
-        start = slot * self.SLOT
-        if rng.random() >= self.appliance_rate * self.awake(start):
-            return 0.0
-        watts, shortest, longest = APPLIANCES[rng.randrange(len(APPLIANCES))]
-        on = start + rng.uniform(0.0, self.SLOT)
-        return watts if on <= t < on + rng.uniform(shortest, longest) else 0.0
+        watts, on, off = self._switching(slot)
+        return watts if on <= t < off else 0.0
 
     def power(self, now: float) -> float:
         """The household's demand (W) at ``now``."""
         slot = math.floor(now / self.SLOT)
         appliances = self._appliance(slot, now) + self._appliance(slot - 1, now)
-        wander = 1.0 + self.wander * smooth_gauss(self.seed, "load", now, 600.0)
+        wander = 1.0 + self.wander * self._noise.smooth_gauss("load", now, 600.0)
         return max(0.0, self.profile(now) * wander + appliances)
