@@ -51,8 +51,8 @@ def reference_payload(body: bytes = b"", *, boots: bool = True) -> bytes:
 
 def reference_self_test(image: Path, manifest: ImageManifest) -> str | None:
     """The reference device's start-up check: the payload's first line must be :data:`BOOT_OK`."""
-    head = read_payload(image, manifest, limit=len(BOOT_OK))
-    if head == BOOT_OK:
+    head = read_payload(image, manifest, limit=64)
+    if head.startswith(BOOT_OK):
         return None
     line = head.split(b"\n", 1)[0].decode("ascii", "replace")
     return f"self-test failed: {line!r}" if line else "self-test failed: empty payload"
