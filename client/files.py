@@ -22,8 +22,10 @@ The load of one File at a time (FileStatus names one File):
    ``Range: bytes=N-`` and ``If-Range`` (the ETag of the bytes held): a 206 continues the file, a 200 (the
    content changed) starts it again. A 503 counts in request503Count and the next request waits for its
    Retry-After; any other failed request counts in requestFailCount and waits longer each time (30 s
-   doubling, at most an hour); after ``max_request_failures`` in a row the attempt is reported load failed
-   (2) and a new one starts ``load_failed_delay`` seconds later, resuming from the bytes held;
+   doubling, at most an hour); after ``max_request_failures`` in a row that brought no bytes the attempt
+   is reported load failed (2) and a new one starts ``load_failed_delay`` seconds later, resuming from
+   the bytes held (content that is not the File announced, by length, range or ETag, is dropped and
+   loaded again from the start);
 3. all ``size`` bytes held: 3 (verifying) then the manufacturer's signature and the image's manufacturer,
    model, hardware version and version are checked (:mod:`gridhan.certs.image_signing`): 4 (verification
    failed, the bytes are deleted, the File is never loaded again) or 5 (awaiting activation);
@@ -56,6 +58,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
+
+import aiohttp
 
 from gridhan.certs.image_signing import ImageError, PublicKey, verify_image_file
 from gridhan.client.disk import read_json, sync_directory, write_json
@@ -149,6 +153,7 @@ class FileManager:
         busy_default: int = 120,
         progress_step: int | None = 25,
         chunk_size: int = 64 * 1024,
+        read_timeout: float = 60.0,
     ) -> None:
         self.session = session
         self.state_dir = Path(state_dir)
@@ -163,6 +168,9 @@ class FileManager:
         self.busy_default = busy_default
         self.progress_step = progress_step
         self.chunk_size = chunk_size
+        #: A content transfer may take as long as it needs while bytes keep coming (the session's total
+        #: request timeout would cut large images on slow links).
+        self.content_timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=read_timeout)
         self.stored_dir = self.state_dir / "stored"
         self.poll_rate = DEFAULT_POLL_RATE
         #: Every content request of this process, oldest first (not persisted; for operators and tests).
@@ -355,7 +363,7 @@ class FileManager:
         status: int | None = None
         received = held
         try:
-            async with self.session.raw("GET", job.file_uri, headers=headers) as resp:
+            async with self.session.raw("GET", job.file_uri, headers=headers, timeout=self.content_timeout) as resp:
                 status = resp.status
                 if status == 503:
                     self._busy(job, now, resp.headers.get("Retry-After"))
@@ -370,7 +378,7 @@ class FileManager:
                 first = self._first_byte(job, resp, held)
                 received = await self._receive(job, resp, staged, first)
         except Unreachable as exc:
-            self._interrupted(job, now, staged, str(exc))
+            self._interrupted(job, now, staged, str(exc), held)
             self._record(job, held, status, self._held(staged) - held, "interrupted")
             return
         except _Mismatch as exc:
@@ -380,7 +388,7 @@ class FileManager:
             self._record(job, held, status, 0, "mismatch")
             return
         if received < job.size:  # the server ended the body early without an error
-            self._interrupted(job, now, staged, f"the content ended at byte {received} of {job.size}")
+            self._interrupted(job, now, staged, f"the content ended at byte {received} of {job.size}", held)
             self._record(job, held, status, received - held, "short")
             return
         self._record(job, held, status, received - held, "complete")
@@ -445,17 +453,26 @@ class FileManager:
         self._report(job)
         self._save()
 
-    def _interrupted(self, job: FileJob, now: int, staged: Path, reason: str) -> None:
+    def _interrupted(self, job: FileJob, now: int, staged: Path, reason: str, first: int) -> None:
         held = self._held(staged)
         job.load_percent = max(job.load_percent, load_percent(held, job.size))
-        self._failed(job, now, reason, discard=False, give_up=False, held=held)
+        self._failed(job, now, reason, discard=False, give_up=False, held=held, progressed=held > first)
 
     def _failed(
-        self, job: FileJob, now: int, reason: str, *, discard: bool, give_up: bool, held: int | None = None
+        self,
+        job: FileJob,
+        now: int,
+        reason: str,
+        *,
+        discard: bool,
+        give_up: bool,
+        held: int | None = None,
+        progressed: bool = False,
     ) -> None:
-        """A content request failed (not a 503): count it; give the attempt up after too many."""
+        """A content request failed (not a 503): count it; give the attempt up after too many in a row
+        that brought nothing (a request that brought bytes starts the count again)."""
         job.request_fail_count += 1
-        job.attempt_failures += 1
+        job.attempt_failures = 1 if progressed else job.attempt_failures + 1
         job.reason = reason
         if discard:
             self._staging_path(job).unlink(missing_ok=True)

@@ -273,14 +273,22 @@ async def test_campaign_loads_waits_for_activate_time_and_activates(start_env, v
 
 class CuttingProxy:
     """A TCP relay in front of the server that drops the first connection on which more than ``cut_after``
-    bytes flow from the server to the device (a link lost in the middle of a download)."""
+    bytes flow from the server to the device (a link lost in the middle of a download); while ``down``, no
+    connection gets through (:meth:`go_down` drops those open)."""
 
-    def __init__(self, port: int, cut_after: int) -> None:
+    def __init__(self, port: int, cut_after: int | None = None) -> None:
         self.port = port
-        self.cut_after: int | None = cut_after
+        self.cut_after = cut_after
         self.downstream = 0  #: bytes relayed from the server to the device
         self.cuts = 0
+        self.down = False
+        self.open: set[asyncio.StreamWriter] = set()
         self.server: asyncio.Server | None = None
+
+    def go_down(self) -> None:
+        self.down = True
+        for writer in list(self.open):
+            writer.transport.abort()
 
     async def start(self) -> str:
         self.server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
@@ -291,7 +299,11 @@ class CuttingProxy:
             self.server.close()
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.down:
+            writer.transport.abort()
+            return
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.open |= {writer, up_writer}
         seen = 0
 
         async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, downstream: bool) -> None:
@@ -314,7 +326,41 @@ class CuttingProxy:
             finally:
                 dst.close()
 
-        await asyncio.gather(pump(reader, up_writer, False), pump(up_reader, writer, True))
+        try:
+            await asyncio.gather(pump(reader, up_writer, False), pump(up_reader, writer, True))
+        finally:
+            self.open -= {writer, up_writer}
+
+
+@SQLITE_ONLY
+async def test_reports_wait_while_the_server_cannot_be_reached(start_env, vendor_key) -> None:
+    env = await start_env()
+    dev1 = await env.device("dev1")
+    file = await announce(env, image(vendor_key, "2.1.0"), "2.1.0", {"device_ids": [dev1.id]}, activateTime=T0 + 601)
+    proxy = CuttingProxy(env.server.sep2_port)
+    url = await proxy.start()
+    try:
+        dev = await env.device("dev1", via=url, device_id=dev1.id)
+        manager = dev.manager(progress_step=None)
+        await dev.cycle(manager, T0)
+        assert statuses(await history(env, file, dev)) == [1, 3, 5]
+        proxy.go_down()
+        await dev.cycle(manager, T0 + 601)  # the lists cannot be read; the loaded File activates all the same
+        assert manager.running_version == "2.1.0"
+        assert [e["kind"] for e in manager.outbox if e["kind"] != "LogEvent"] == ["FileStatus", "FileStatus",
+                                                                                   "DeviceInformation"]  # fmt: skip
+        assert statuses(await history(env, file, dev)) == [1, 3, 5]  # the server has heard nothing yet
+        restarted = dev.manager(progress_step=None)  # the reports are on disk
+        assert restarted.outbox == manager.outbox
+        proxy.down = False
+        await restarted.tick(T0 + 700)
+        assert restarted.outbox == []
+    finally:
+        await proxy.close()
+    reports = await history(env, file, dev)
+    assert statuses(reports) == [1, 3, 5, 7, 8]
+    assert [r["statusTime"] for r in reports[-2:]] == [T0 + 601, T0 + 601]  # when it happened, not when sent
+    assert await running_version(env, file) == {"2.1.0": 1}
 
 
 @SQLITE_ONLY
@@ -334,6 +380,7 @@ async def test_an_interrupted_download_resumes_with_a_range_after_a_restart(star
         assert (cut.first_byte, cut.status, cut.outcome) == (0, 200, "interrupted")
         held = sum(p.stat().st_size for p in (dev.state_dir / "firmware" / "staging").iterdir())
         assert 0 < held < len(data) and held == cut.received
+        assert manager.job.etag == f'"{hashlib.sha256(data).hexdigest()}"'  # the validator If-Range will send
         latest = (await history(env, file, dev))[-1]
         assert (latest["status"], latest["requestFailCount"], latest["nextRequestAttempt"]) == (1, 1, T0 + 30)
         assert latest["loadPercent"] == held * 100 // len(data)
