@@ -9,16 +9,20 @@ from pathlib import Path
 from typing import Any
 
 
-def write_json(path: Path, value: Any) -> None:
-    """Write ``value`` as JSON to ``path`` through a temporary file, fsync, then rename over it."""
+def write_json(path: Path, value: Any, *, durable: bool = True) -> None:
+    """Write ``value`` as JSON to ``path`` through a temporary file renamed over it; ``durable``: fsync the
+    file and its directory first, so the new state survives a power cut (a simulator of many devices may
+    do without)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as fh:
         json.dump(value, fh, indent=1, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
     os.replace(tmp, path)
-    sync_directory(path.parent)
+    if durable:
+        sync_directory(path.parent)
 
 
 def read_json(path: Path) -> Any:

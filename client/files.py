@@ -50,6 +50,7 @@ device's mfID.
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 import os
@@ -134,7 +135,8 @@ class FileManager:
     ``factory_version``); ``store_types`` the File types other than 0000 the device keeps;
     ``device_information``, if given, is PUT to the EndDevice's DeviceInformationLink with the new swVer and
     swActTime after each activation. ``progress_step`` (per cent) reports loadPercent while loading
-    (None: only at the start and end of each request).
+    (None: only at the start and end of each request). ``durable`` (the default) fsyncs every change of
+    state; a simulator of many devices may turn it off.
     """
 
     def __init__(
@@ -154,13 +156,17 @@ class FileManager:
         progress_step: int | None = 25,
         chunk_size: int = 64 * 1024,
         read_timeout: float = 60.0,
+        durable: bool = True,
     ) -> None:
         self.session = session
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.identity = identity
         self.trusted_keys = list(trusted_keys)
-        self.firmware = firmware or FirmwareSlots(self.state_dir / "firmware", factory_version=factory_version)
+        self.durable = durable
+        self.firmware = firmware or FirmwareSlots(
+            self.state_dir / "firmware", factory_version=factory_version, durable=durable
+        )
         self.store_types = tuple(store_types)
         self.device_information = device_information
         self.max_request_failures = max_request_failures
@@ -182,11 +188,16 @@ class FileManager:
         self._lock = asyncio.Lock()
         self._booted = False
         state = read_json(self._state_path) or {}
+        self._saved: dict[str, Any] | None = copy.deepcopy(state) if state else None
         self.job: FileJob | None = FileJob.from_json(state["job"]) if state.get("job") else None
         #: Files this device is done with (activated, refused, failed to start), by href.
         self.finished: dict[str, dict[str, Any]] = state.get("finished", {})
         self.outbox: list[dict[str, Any]] = state.get("outbox", [])
         self._log_event_id: int = state.get("log_event_id", 0)
+        keep = self._staging_path(self.job) if self.job is not None else None
+        for leftover in self.firmware.staging.iterdir():  # loads abandoned when the device lost power
+            if leftover != keep:
+                leftover.unlink()
 
     # -- what the runtime calls ---------------------------------------------------------------------
 
@@ -229,6 +240,8 @@ class FileManager:
             self.poll_rate = min(rates)
         await self.offer(files.values(), now, complete=complete)
         await self._refresh_awaited_file(now)
+        async with self._lock:
+            await self._flush()
         return list(files.values())
 
     async def offer(self, files: Iterable[File], now: int, *, complete: bool = True) -> None:
@@ -682,12 +695,12 @@ class FileManager:
         return self.state_dir / "files.json"
 
     def _save(self) -> None:
-        write_json(
-            self._state_path,
-            {
-                "job": self.job.to_json() if self.job else None,
-                "finished": self.finished,
-                "outbox": self.outbox,
-                "log_event_id": self._log_event_id,
-            },
-        )
+        state = {
+            "job": self.job.to_json() if self.job else None,
+            "finished": self.finished,
+            "outbox": self.outbox,
+            "log_event_id": self._log_event_id,
+        }
+        if state != self._saved:
+            write_json(self._state_path, state, durable=self.durable)
+            self._saved = copy.deepcopy(state)

@@ -92,13 +92,20 @@ class FirmwareSlots:
     """The images of a reference device, kept in ``directory``.
 
     ``factory_version`` is the version the device runs before any download (used only when the directory
-    holds no state yet); ``self_test`` is the start-up check of a new image.
+    holds no state yet); ``self_test`` is the start-up check of a new image; ``durable`` (the default)
+    fsyncs each change of state.
     """
 
     def __init__(
-        self, directory: str | os.PathLike[str], *, factory_version: str, self_test: SelfTest = reference_self_test
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        factory_version: str,
+        self_test: SelfTest = reference_self_test,
+        durable: bool = True,
     ) -> None:
         self.directory = Path(directory)
+        self.durable = durable
         self.images = self.directory / "images"
         self.staging = self.directory / "staging"
         self.self_test = self_test
@@ -131,7 +138,8 @@ class FirmwareSlots:
     def _save(self) -> None:
         write_json(
             self._state_path,
-            {
+            durable=self.durable,
+            value={
                 "running": asdict(self.running),
                 "previous": asdict(self.previous) if self.previous else None,
                 "pending": asdict(self.pending) if self.pending else None,

@@ -10,14 +10,16 @@ import asyncio
 import email.utils
 import hashlib
 import os
+import tempfile
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from helpers import register
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sep_client import AdminClient, SepClient
 from test_openapi import DocumentedAdmin
@@ -35,13 +37,14 @@ from gridhan.client.file_jobs import (
 )
 from gridhan.client.files import FileManager
 from gridhan.client.firmware import FirmwareSlots, reference_payload
-from gridhan.client.session import DeviceCredentials, SepSession
+from gridhan.client.session import DeviceCredentials, SepSession, Unreachable
 from gridhan.schemas.clock import ManualClock
 from gridhan.schemas.sep2 import (
     DeviceCapability,
     DeviceInformation,
     EndDevice,
     File,
+    FileList,
     FileStatus,
     FunctionSetAssignmentsList,
     LogEventList,
@@ -625,3 +628,110 @@ def test_firmware_slots_commit_revert_and_survive_restarts(tmp_path: Path) -> No
     # only the running image and the previous one (the factory image, not a file here) stay on disk
     assert after_reset.previous.image is None
     assert [p.name for p in after_reset.images.iterdir()] == [after_reset.running.image]
+
+
+# -- the download under any sequence of faults (no server: a scripted one) -------------------------------
+
+
+class ScriptedResponse:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, cut: int | None) -> None:
+        self.status, self.headers, self.body, self.cut = status, headers, body, cut
+        self.content = self
+
+    async def iter_chunked(self, size: int) -> AsyncIterator[bytes]:
+        end = len(self.body) if self.cut is None else self.cut
+        for at in range(0, end, size):
+            yield self.body[at : min(at + size, end)]
+        if self.cut is not None:
+            raise Unreachable("the link dropped")
+
+    async def text(self, errors: str = "strict") -> str:
+        return ""
+
+
+class ScriptedServer:
+    """Stands in for the SepSession: offers one File and answers content requests from a script of faults
+    (("503", seconds) or ("cut", fraction of the rest)), then normally; honours Range like the server."""
+
+    def __init__(self, data: bytes, faults: list[tuple[str, float]]) -> None:
+        self.data, self.faults = data, list(faults)
+        self.now = T0
+        self.file = File(href="/file/1", fileURI="/file/1/content", mfID=PEN, mfModel=MODEL, mfVer="2.0",
+                         size=len(data), type="0000", activateTime=T0)  # fmt: skip
+        self.requests: list[tuple[int, int]] = []  #: (time, first byte asked for)
+        self.reports: list[tuple[int, FileStatus]] = []
+        self.events: list[tuple[int, object]] = []  #: requests (the first byte) and reports, in order
+        self.sent = 0  #: the bytes of the file the device has been sent so far
+        self.resumes: list[tuple[int, int]] = []  #: (first byte asked for, bytes sent before)
+
+    async def get_all(self, href: str, cls: type) -> tuple[object, list[File]]:
+        return FileList(all=1, results=1, File=[self.file]), [self.file]
+
+    async def get(self, href: str, cls: type) -> File:
+        return self.file
+
+    async def put(self, href: str, body: object) -> None:
+        if isinstance(body, FileStatus):
+            self.reports.append((self.now, body))
+            self.events.append((self.now, body))
+
+    async def post(self, href: str, body: object) -> None:
+        return None
+
+    @asynccontextmanager
+    async def raw(self, method: str, href: str, headers: dict[str, str], **_: object) -> AsyncIterator[object]:
+        first = int(headers["Range"][6:-1]) if "Range" in headers else 0
+        self.requests.append((self.now, first))
+        self.events.append((self.now, first))
+        self.resumes.append((first, self.sent))
+        kind, value = self.faults.pop(0) if self.faults else ("ok", 0)
+        if kind == "503":
+            yield ScriptedResponse(503, {"Retry-After": str(int(value))}, b"", None)
+            return
+        body = self.data[first:]
+        reply = {"ETag": '"v1"', "Content-Length": str(len(body))}
+        if first:
+            reply["Content-Range"] = f"bytes {first}-{len(self.data) - 1}/{len(self.data)}"
+        cut = int(len(body) * value) if kind == "cut" else None
+        self.sent = first + (len(body) if cut is None else cut)
+        yield ScriptedResponse(206 if first else 200, reply, body, cut)
+
+
+FAULTS = st.lists(
+    st.one_of(st.tuples(st.just("503"), st.integers(1, 900)), st.tuples(st.just("cut"), st.floats(0, 0.99))),
+    max_size=6,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(faults=FAULTS)
+async def test_any_sequence_of_faults_ends_with_the_whole_image_activated(faults: list[tuple[str, float]]) -> None:
+    key = generate_signing_key()
+    data = sign_image(reference_payload(os.urandom(5000)), key, mf_id=PEN, model=MODEL, version="2.0")
+    server = ScriptedServer(data, faults)
+    with tempfile.TemporaryDirectory() as state_dir:
+        manager = FileManager(server, state_dir, identity=ME, trusted_keys=[key.public_key()],  # type: ignore[arg-type]
+                              progress_step=10, chunk_size=700, max_request_failures=100, durable=False)  # fmt: skip
+        manager.use_end_device(EndDevice(href="/edev/1", sFDI=1, changedTime=T0))
+        await manager.poll(["/file"], T0)
+        for _ in range(50):
+            server.now = max(server.now, manager.next_due() or server.now)
+            await manager.tick(server.now)
+            if manager.job is None:
+                break
+        images = manager.firmware.images
+        assert manager.running_version == "2.0" and (images / manager.firmware.running.image).read_bytes() == data
+    # each request asks for the bytes after those held, never before the time the last report announced
+    assert all(first == sent for first, sent in server.resumes)  # a resume asks for exactly the rest
+    announced = T0
+    for when, event in server.events:
+        if isinstance(event, FileStatus):
+            announced = event.nextRequestAttempt if event.status == 1 else announced
+        else:
+            assert when >= announced
+    final = server.reports[-1][1]
+    assert statuses([{"status": r.status} for _, r in server.reports]) == [1, 3, 5, 7, 8]
+    assert final.request503Count == sum(1 for kind, _ in faults if kind == "503")
+    assert final.requestFailCount == sum(1 for kind, _ in faults if kind == "cut")
+    percents = [r.loadPercent for _, r in server.reports]
+    assert percents == sorted(percents) and percents[-1] == 100
