@@ -179,7 +179,6 @@ async def discover_report(
     with a Zeroconf instance of its own unless one is given; report what answered and what was skipped."""
     name = subtype_type(subtype) if subtype else SERVICE_TYPE
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
     if zeroconf is None:
         choice, version = zeroconf_interfaces(interfaces)
         aiozc = AsyncZeroconf(interfaces=choice, ip_version=version)
@@ -190,6 +189,7 @@ async def discover_report(
     resolving: dict[str, asyncio.Task[DiscoveredServer | SkippedInstance]] = {}
     try:
         await zc.async_wait_for_start()
+        deadline = loop.time() + timeout  # counted from the moment the sockets listen
         zc.async_add_listener(collector, DNSQuestion(name, TYPE_PTR, CLASS_IN))  # also replays the cache
         sender = asyncio.create_task(_send_queries(zc, name, deadline))
         try:

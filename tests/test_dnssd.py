@@ -46,8 +46,9 @@ from gridhan.server.settings import Settings, SettingsError
 
 LOOPBACK = ["127.0.0.1"]
 #: Seconds each discovery listens. A responder multicasts a record at most once a second (RFC 6762 clause
-#: 6), so a query right after another one's answer waits for the requery one second later.
-WINDOW = 1.3
+#: 6), so a query right after another one's answer (or the server's announcements) is answered only when it
+#: is repeated, one second later.
+WINDOW = 1.5
 
 #: The database does not matter here: the servers of these tests run on SQLite only.
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -255,7 +256,7 @@ async def test_gridhan_discover_prints_what_it_found(make_server):
     name = unique()
     server = await make_server(dnssd=True, dnssd_name=name)
     command = [sys.executable, "-m", "gridhan.cli.main", "discover", "--interface", "127.0.0.1"]
-    command += ["--timeout", str(WINDOW)]
+    command += ["--timeout", "2"]  # a little more: Python starts under load in the subprocess
 
     async def run(*args: str) -> tuple[int, str, str]:
         proc = await asyncio.create_subprocess_exec(
@@ -287,16 +288,14 @@ def test_gridhan_discover_says_when_nothing_answered_or_the_subtype_is_wrong(cap
 # --------------------------------------------------------------------------- records and settings
 
 
-@given(
-    st.lists(
-        st.tuples(
-            st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E).filter(lambda c: c != "="), min_size=1)
-            .map(str.lower),
-            st.none() | st.text(max_size=40),
-        ),
-        max_size=8,
-    )
+#: RFC 6763 clause 6.4: printable US-ASCII but '='.
+TXT_KEYS = st.text(
+    st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters="="),
+    min_size=1, max_size=9,
 )
+
+
+@given(st.lists(st.tuples(TXT_KEYS.map(str.lower), st.none() | st.text(max_size=40)), max_size=8))
 def test_txt_records_read_back_as_written(pairs):
     assert decode_txt(encode_txt(pairs)) == pairs
 
