@@ -39,8 +39,8 @@ import math
 
 from gridhan.client.devices import der_modes as dm
 from gridhan.client.devices.der_modes import NoteBoard, Protection, Ratings, StatusTimes, TripSettings
-from gridhan.client.devices.pv import PvArray
-from gridhan.client.devices.site import HouseholdLoad
+from gridhan.client.devices.pv import DcSource
+from gridhan.client.devices.site import SiteLoad
 from gridhan.client.situation import CustomerResponse, DerSituation, Situation
 from gridhan.schemas.sep2.der import (
     ConnectStatusType,
@@ -112,8 +112,8 @@ class Battery:
         soc_min_pct: float = 10.0,
         soc_max_pct: float = 100.0,
         initial_soc_pct: float = 50.0,
-        site_load: HouseholdLoad | None = None,
-        site_pv: PvArray | None = None,
+        site_load: SiteLoad | None = None,
+        site_pv: DcSource | None = None,
         pv_efficiency: float = 0.97,
         default_mode: str = "self_consumption",
         v_nom: float = 230.0,
@@ -209,7 +209,7 @@ class Battery:
             notes,
             "connect",
             ("off", dm.source_label(der, "opModConnect")) if off else None,
-            f"disconnected {dm.by(der, 'opModConnect')}: opModConnect false" if off else "reconnected to the grid",
+            f"disconnected {dm.by(der, 'opModConnect')}" if off else "reconnected to the grid",
         )
         self._notes.post(
             notes,

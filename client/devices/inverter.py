@@ -41,8 +41,8 @@ import math
 
 from gridhan.client.devices import der_modes as dm
 from gridhan.client.devices.der_modes import NoteBoard, Protection, Ratings, StatusTimes, TripSettings
-from gridhan.client.devices.pv import PvArray
-from gridhan.client.devices.site import HouseholdLoad
+from gridhan.client.devices.pv import DcSource
+from gridhan.client.devices.site import SiteLoad
 from gridhan.client.situation import CustomerResponse, DerSituation, Situation
 from gridhan.schemas.sep2.der import (
     ConnectStatusType,
@@ -100,7 +100,7 @@ class SmartInverter:
 
     def __init__(
         self,
-        pv: PvArray,
+        pv: DcSource,
         *,
         rated_w: float = 5_000.0,
         rated_va: float | None = None,
@@ -112,7 +112,7 @@ class SmartInverter:
         start_w: float = 10.0,
         v_nom: float = 230.0,
         min_pf: float = 0.8,
-        site_load: HouseholdLoad | None = None,
+        site_load: SiteLoad | None = None,
         set_grad_w: int = 0,
         set_soft_grad_w: int = 28,
         trip: TripSettings | None = None,
@@ -233,7 +233,7 @@ class SmartInverter:
             notes,
             "connect",
             ("off", dm.source_label(der, "opModConnect")) if off else None,
-            f"disconnected {dm.by(der, 'opModConnect')}: opModConnect false" if off else "reconnected to the grid",
+            f"disconnected {dm.by(der, 'opModConnect')}" if off else "reconnected to the grid",
         )
         ceased = base.opModEnergize is False
         self._notes.post(
@@ -250,7 +250,7 @@ class SmartInverter:
             "sun",
             sun,
             f"PV producing: {self.available_w:.0f} W available" if sun else "sleeping: no PV power available",
-            quiet_first=sun,
+            quiet_first=True,
         )
 
     def _ceilings(

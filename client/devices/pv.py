@@ -16,11 +16,19 @@ import calendar
 import math
 import random
 import time
+from typing import Protocol
 
 from gridhan.client.devices.noise import SeededBuckets
 from gridhan.client.devices.site import DAY, local_seconds
 
 SOLAR_CONSTANT = 1_361.0
+
+
+class DcSource(Protocol):
+    """What a PV inverter converts: the DC power (W) available at an instant (a :class:`PvArray`, or a
+    recorded trace)."""
+
+    def available_dc_w(self, now: float) -> float: ...
 
 
 def solar_position(latitude: float, longitude: float, now: float) -> tuple[float, float]:

@@ -11,10 +11,19 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Protocol
 
 from gridhan.client.devices.noise import SeededBuckets
 
 DAY = 86_400
+
+
+class SiteLoad(Protocol):
+    """The uncontrolled demand (W) at a connection point at an instant (a :class:`HouseholdLoad`, or a
+    recorded trace)."""
+
+    def power(self, now: float) -> float: ...
+
 
 #: Appliances that switch on at random: (watts, shortest and longest run in seconds).
 APPLIANCES: tuple[tuple[float, float, float], ...] = (
