@@ -1,0 +1,325 @@
+"""Interoperability with an independent IEEE 2030.5 client: py20305 (the CSIP client of Project Satori),
+installed from the package index into a virtual environment of its own, talks to a running gridhan server
+over mutual TLS 1.2 with ECDHE-ECDSA-AES128-CCM8, using its own TLS configuration, its own XML models and
+its own event engine.
+
+The operator sets things up through the admin API; the peer's driver (tests/peers/py20305_driver.py)
+reports what the peer discovered, applied and posted; the assertions compare it with what the operator
+made, and read back through the admin API what the peer sent (Responses, mirrored readings). Every sep+xml
+document the peer received is also validated against the copy of the 2018 schema the peer ships.
+
+SQLite only: the point is the wire, not the store (the store is tested on both databases elsewhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from peer_venv import PEERS, Peer, PeerUnavailable, clean_env, peer_python
+from sep_client import AdminClient, SepClient
+
+from gridhan.certs.identity import lfdi_of, load_certificate
+from gridhan.schemas.identifiers import sfdi_from_lfdi
+from gridhan.schemas.sep2 import DERAvailability, DERCapability, DERSettings, DERStatus
+
+PY20305 = Peer("py20305", "0.16.1", "py20305-constraints.txt")
+DRIVER = PEERS / "py20305_driver.py"
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def py20305() -> Path:
+    """The peer's interpreter; the environment is made once per machine and reused."""
+    try:
+        return peer_python(PY20305)
+    except PeerUnavailable as exc:
+        pytest.skip(str(exc))
+
+
+async def drive(python: Path, server: Any, pki: Any, name: str, work_dir: Path, **options: Any) -> dict[str, Any]:
+    """Run the driver as the device ``name`` against ``server``; its JSON report."""
+    config = {
+        "url": server.sep2_url,
+        "cert": str(pki.device_cert_path(name)),
+        "key": str(pki.device_key_path(name)),
+        "ca": str(pki.trust_anchor_path),
+        "work_dir": str(work_dir),
+        **options,
+    }
+    work_dir.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (a local directory, instantly)
+    proc = await asyncio.create_subprocess_exec(
+        str(python), str(DRIVER),
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=clean_env(), cwd=work_dir,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(json.dumps(config).encode()), timeout=180)
+    (work_dir / "driver.log").write_bytes(err)  # kept for a failing run, with the report
+    (work_dir / "report.json").write_bytes(out)
+    assert proc.returncode == 0, f"driver exited {proc.returncode}:\n{err.decode()[-4000:]}"
+    report = json.loads(out)
+    assert "error" not in report, f"{report['error']}\n{err.decode()[-4000:]}"
+    return report
+
+
+def lfdi(pki: Any, name: str) -> str:
+    return lfdi_of(load_certificate(pki.device_cert_path(name)))
+
+
+def assert_clean_exchanges(report: dict[str, Any], refused: tuple[tuple[str, str, int], ...] = ()) -> None:
+    """Every answer the peer got was a success (but the ``refused`` (method, path, status) ones), and every
+    sep+xml document it received is valid by the peer's own copy of the schema; the peer complained of
+    nothing but those refusals."""
+    assert report["exchanges"], "the peer recorded no exchange"
+    answers = [e for e in report["exchanges"] if e["direction"] == "response"]
+    assert sorted((e["method"], e["url"], e["status"]) for e in answers if e["status"] >= 300) == sorted(refused)
+    for exchange in answers:
+        assert exchange["error"] is None, exchange
+        assert exchange.get("schema_errors", []) == [], exchange
+    assert len(report["complaints"]) == len(refused), report["complaints"]
+    assert len(report["diagnostics"].get("warnings", [])) == len(refused), report["diagnostics"]
+    assert report["diagnostics"].get("errors", []) == [], report["diagnostics"]
+
+
+async def test_py20305_discovers_acts_on_and_answers_a_der_program(
+    make_server, pki, py20305, tmp_path, optional_sep_schemas
+):
+    server = await make_server()
+    admin = AdminClient(server.admin_url, "test-operator-token", pki.trust_anchor_path)
+    try:
+        await _program_scenario(server, admin, pki, py20305, tmp_path, optional_sep_schemas)
+    finally:
+        await admin.close()
+
+
+async def _program_scenario(
+    server: Any, admin: AdminClient, pki: Any, python: Path, tmp_path: Path, optional_sep_schemas: list[Any]
+) -> None:
+    me = lfdi(pki, "dev1")
+    status, device = await admin.post("/devices", {"lfdi": me})
+    assert status == 201, device
+    status, group = await admin.post("/groups", {"name": "feeder-9"})
+    assert status == 201, group
+    status, _ = await admin.put(f"/groups/{group['id']}/members", {"device_ids": [device["id"]]})
+    assert status == 200
+    status, program = await admin.post(
+        "/der-programs", {"group_id": group["id"], "primacy": 3, "description": "export limits"}
+    )
+    assert status == 201, program
+    status, default = await admin.put(
+        f"/der-programs/{program['id']}/default-control",
+        {"DERControlBase": {"opModConnect": True, "opModMaxLimW": 10000}, "setGradW": 50},
+    )
+    assert status == 200, default
+    status, curve = await admin.post(
+        f"/der-programs/{program['id']}/curves",
+        {
+            "curveType": 11,  # volt-var
+            "CurveData": [{"xvalue": x, "yvalue": y} for x, y in ((9200, 3000), (9670, 0), (10300, 0), (10700, -3000))],
+            "xMultiplier": -2,
+            "yMultiplier": -2,
+            "yRefType": 2,
+        },
+    )
+    assert status == 201, curve
+    now = int(time.time())
+    status, active = await admin.post(
+        "/der-controls",
+        {
+            "program_id": program["id"],
+            "start": now - 60,
+            "duration": 3600,
+            "description": "half output",
+            "response_required": "03",
+            "base": {"opModMaxLimW": 5000},
+        },
+    )
+    assert status == 201, active
+    status, later = await admin.post(
+        "/der-controls",
+        {
+            "program_id": program["id"],
+            "start": now + 7200,
+            "duration": 900,
+            "description": "fixed output tonight",
+            "response_required": "03",
+            "base": {"opModFixedW": 2500},
+        },
+    )
+    assert status == 201, later
+
+    # acknowledgement of both controls, then "started" of the active one: three Responses
+    report = await drive(
+        python, server, pki, "dev1", tmp_path / "dev1", run_seconds=30, expect_responses=3, telemetry=True
+    )
+    assert report["peer"] == {"name": "py20305", "version": PY20305.version}
+    assert "ECDHE-ECDSA-AES128-CCM8" in report["tls_ciphers"]
+    assert report["lfdi"] == me
+
+    # discovery: the peer found its own EndDevice by LFDI and SFDI, and its DER and FSA under it
+    seen = report["discovered"]
+    assert seen["dcap"]["edev"] == "/edev" and seen["dcap"]["mup"] == "/mup"
+    edev_href = f"/edev/{device['id']}"
+    assert list(seen["end_devices"]) == [edev_href]
+    edev = seen["end_devices"][edev_href]
+    assert (edev["lfdi"], edev["sfdi"]) == (me, sfdi_from_lfdi(me))
+    assert [f["href"] for f in edev["fsa"]] == [f"{edev_href}/fsa/{group['id']}"]
+    assert edev["der_capability"] and edev["der_status"] and edev["der_settings"] and edev["der_availability"]
+
+    # the program, its default control and curve, and both controls with the operator's values
+    assert list(seen["programs"]) == [program["href"]]
+    derp = seen["programs"][program["href"]]
+    assert (derp["mrid"], derp["primacy"], derp["description"]) == (program["mrid"], 3, "export limits")
+    assert derp["default_control"] == {"mrid": default["mrid"], "modes": {"opModConnect": True, "opModMaxLimW": 10000}}
+    assert [c["curve_type"] for c in derp["curves"]] == [11]
+    assert derp["controls_complete"] is True
+    by_mrid = {c["mrid"]: c for c in derp["controls"]}
+    assert set(by_mrid) == {active["mrid"], later["mrid"]}
+    first, second = by_mrid[active["mrid"]], by_mrid[later["mrid"]]
+    assert (first["start"], first["duration"], first["current_status"]) == (now - 60, 3600, 1)  # active
+    assert (second["start"], second["duration"], second["current_status"]) == (now + 7200, 900, 0)  # scheduled
+    assert first["modes"] == {"opModMaxLimW": 5000} and second["modes"] == {"opModFixedW": 2500}
+    assert first["response_required"] == "03" and first["reply_to"] == second["reply_to"]
+    assert seen["mapping"] == {program["href"]: [edev_href]}
+
+    # the event engine applied the active control (and the default before it), not the scheduled one
+    assert [(a["mrid"], a["modes"]) for a in report["applied"]] == [(active["mrid"], {"opModMaxLimW": 5000})]
+    assert all(d["mrid"] == default["mrid"] for d in report["defaults_applied"])
+
+    # Responses: posted without error by the peer, and visible to the operator
+    posted = sorted((r["event_mrid"], r["status"]) for r in report["responses"])
+    assert posted == sorted([(active["mrid"], 1), (active["mrid"], 2), (later["mrid"], 1)]), report["responses"]
+    assert all(r["posted"] and r["error"] is None for r in report["responses"])
+    for control, statuses in ((active, [1, 2]), (later, [1])):
+        status, tally = await admin.get(f"/responses?subject={control['mrid']}")
+        assert status == 200, tally
+        assert [d["lfdi"] for d in tally["devices"]] == [me]
+        assert tally["devices"][0]["statuses"] == statuses and tally["never_responded"] == []
+
+    # telemetry: the mirror and its readings, and the DER documents, as the operator and device read them
+    sent = report["telemetry"]
+    assert sent["mup"]["location"].startswith("/mup/") and sent["readings"]["location"]
+    status, readings = await admin.get(f"/devices/{device['id']}/telemetry?from={now - 600}&to={now + 600}")
+    assert status == 200, readings
+    watts = [r for r in readings["items"] if r["uom"] == 38]
+    assert [r["value"] for r in watts] == [4200], readings
+    for name, doc in sent["der"].items():
+        assert doc["status"] == 204, (name, doc)
+    # what the peer PUT is what a 2030.5 client of gridhan reads back (and valid by the official schemas)
+    own = SepClient(server.sep2_url, pki, "dev1", optional_sep_schemas)
+    try:
+        capability = (await own.get(edev["der_capability"])).parse(DERCapability)
+        settings = (await own.get(edev["der_settings"])).parse(DERSettings)
+        der_status = (await own.get(edev["der_status"])).parse(DERStatus)
+        availability = (await own.get(edev["der_availability"])).parse(DERAvailability)
+    finally:
+        await own.close()
+    assert (capability.rtgMaxW.value, capability.rtgMaxW.multiplier, capability.type) == (5000, 0, 4)
+    assert capability.modesSupported == "000000FF"
+    assert (settings.setMaxW.value, settings.setGradW) == (4600, 100)
+    assert (der_status.genConnectStatus.value, der_status.inverterStatus.value) == ("07", 4)
+    assert availability.statWAvail.value == 3000
+    assert_clean_exchanges(report)
+
+
+async def test_py20305_registers_itself_in_band(make_server, pki, py20305, tmp_path):
+    """Clause 8.5.3: a device the utility has not registered POSTs its EndDevice, then finds it."""
+    server = await make_server(inband_registration=True)
+    me = lfdi(pki, "dev2")
+    report = await drive(py20305, server, pki, "dev2", tmp_path / "dev2", register=True)
+    location = report["registered_in_band"]
+    assert location and location.startswith("/edev/")
+    assert list(report["discovered"]["end_devices"]) == [location]
+    found = report["discovered"]["end_devices"][location]
+    assert (found["lfdi"], found["sfdi"]) == (me, sfdi_from_lfdi(me))
+    admin = AdminClient(server.admin_url, "test-operator-token", pki.trust_anchor_path)
+    try:
+        status, listed = await admin.get("/devices")
+    finally:
+        await admin.close()
+    assert status == 200, listed
+    assert [(d["lfdi"], d["created_by"]) for d in listed["items"]] == [(me, "in-band")]
+    # before it registered, the server showed it only what it needed to register (no mirror list): the
+    # peer notes the missing link, and finds it on its walk after registration
+    assert report["complaints_before_registration"] == [
+        {
+            "level": "WARNING",
+            "logger": "py20305.client.discovery",
+            "message": "DeviceCapability has no MirrorUsagePointListLink",
+        }
+    ]
+    assert report["discovered"]["dcap"]["mup"] == "/mup"
+    assert_clean_exchanges(report)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def test_py20305_hears_of_a_cancellation_by_notification(make_server, pki, py20305, tmp_path):
+    """Clause 8.7 and 10.10: the peer subscribes to what gridhan marks subscribable, on a listener of its own
+    behind mutual TLS; the operator cancels the running control; gridhan's Notification reaches the peer,
+    which answers "cancelled" (Table 27 status 6) well before any poll would have found out (pollRate 900)."""
+    server = await make_server(notify_allowed_hosts=("127.0.0.1",), notify_backoff=0.5)
+    admin = AdminClient(server.admin_url, "test-operator-token", pki.trust_anchor_path)
+    try:
+        me = lfdi(pki, "dev3")
+        status, device = await admin.post("/devices", {"lfdi": me})
+        assert status == 201, device
+        status, control = await admin.post(
+            "/der-controls",
+            {
+                "device_ids": [device["id"]],
+                "start": int(time.time()) - 10,
+                "duration": 3600,
+                "response_required": "03",
+                "base": {"opModMaxLimW": 2500},
+            },
+        )
+        assert status == 201, control
+
+        async def operator() -> None:
+            """Once the peer reported the control started, the operator cancels it."""
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                status, tally = await admin.get(f"/responses?subject={control['mrid']}")
+                if status == 200 and tally["devices"] and 2 in tally["devices"][0]["statuses"]:
+                    break
+                await asyncio.sleep(0.1)
+            status, cancelled = await admin.post(f"/der-controls/{control['id']}/cancel", {})
+            assert status == 200, cancelled
+
+        report, _ = await asyncio.gather(
+            drive(
+                py20305, server, pki, "dev3", tmp_path / "dev3",
+                notify_port=free_port(), run_seconds=60, expect_responses=3,
+            ),
+            operator(),
+        )  # fmt: skip
+        # it subscribed to what gridhan marks subscribable, and removed its subscriptions when it stopped
+        program_href = control["href"].rsplit("/derc", 1)[0]
+        assert f"{program_href}/derc" in report["subscriptions"], report["subscriptions"]
+        deleted = [e["url"] for e in report["exchanges"] if e["method"] == "DELETE" and e["status"] == 204]
+        assert len(deleted) == len(report["subscriptions"]), report["exchanges"]
+        status, held = await admin.get(f"/devices/{device['id']}/subscriptions")
+        assert status == 200 and held["total"] == 0, held
+        # the cancellation came by Notification (the next poll is 900 s away) and was answered
+        assert any(e["direction"] == "notification" for e in report["exchanges"]), report["exchanges"]
+        assert [(r["event_mrid"], r["status"]) for r in report["responses"]] == [
+            (control["mrid"], 1), (control["mrid"], 2), (control["mrid"], 6)
+        ]  # fmt: skip
+        status, tally = await admin.get(f"/responses?subject={control['mrid']}")
+        assert status == 200 and tally["devices"][0]["statuses"] == [1, 2, 6], tally
+        # py20305 also subscribes to the EndDeviceList whatever its subscribable attribute says; gridhan's
+        # says 0 (not subscribable), so the POST is refused and the peer keeps polling that list
+        assert_clean_exchanges(report, refused=(("POST", f"/edev/{device['id']}/sub", 400),))
+    finally:
+        await admin.close()
