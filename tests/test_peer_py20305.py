@@ -250,6 +250,12 @@ async def _program_scenario(
     assert [r["value"] for r in watts] == [4200], readings
     for name, doc in sent["der"].items():
         assert doc["status"] == 204, (name, doc)
+    assert sent["log_event"]["location"].startswith(f"{edev_href}/lel/")
+    status, logged = await admin.get(f"/devices/{device['id']}/log-events")
+    assert status == 200, logged
+    assert [(e["log_event_code"], e["log_event_id"], e["function_set"], e["details"]) for e in logged["items"]] == [
+        (2, 7, 11, "over voltage")
+    ]
     # what the peer PUT is what a 2030.5 client of gridhan reads back (and valid by the official schemas)
     own = SepClient(server.sep2_url, pki, "dev1", optional_sep_schemas)
     try:
@@ -406,3 +412,66 @@ async def test_py20305_follows_csip_aus_operating_envelopes(make_server, pki, py
         assert_clean_exchanges(report)
     finally:
         await admin.close()
+
+
+async def test_py20305_in_its_2023_encoding_is_told_what_a_2018_server_refuses(make_server, pki, py20305, tmp_path):
+    """gridhan serves IEEE 2030.5-2018. py20305 speaks 2023 unless told the server is 2018: it still reads
+    every 2018 document, but what it sends carries 2023-only attributes (schemaVer) that the 2018 schema does
+    not allow. gridhan refuses such a Response with 400 naming the attribute, and stores nothing."""
+    server = await make_server()
+    admin = AdminClient(server.admin_url, "test-operator-token", pki.trust_anchor_path)
+    try:
+        status, device = await admin.post("/devices", {"lfdi": lfdi(pki, "dev2")})
+        assert status == 201, device
+        status, control = await admin.post(
+            "/der-controls",
+            {
+                "device_ids": [device["id"]],
+                "start": int(time.time()) + 3600,
+                "duration": 600,
+                "response_required": "01",
+                "base": {"opModMaxLimW": 8000},
+            },
+        )
+        assert status == 201, control
+        report = await drive(
+            py20305, server, pki, "dev2", tmp_path / "dev2",
+            server_2018_compat=False, run_seconds=30, expect_responses=1,
+        )  # fmt: skip
+        (program,) = report["discovered"]["programs"].values()
+        assert [c["mrid"] for c in program["controls"]] == [control["mrid"]]
+        (refused,) = report["responses"]
+        assert (refused["status"], refused["posted"]) == (1, False)
+        assert "returned 400" in refused["error"] and "schemaVer" in refused["error"], refused
+        status, tally = await admin.get(f"/responses?subject={control['mrid']}")
+        assert status == 200 and tally["devices"] == [] and tally["never_responded"] == [device["id"]], tally
+    finally:
+        await admin.close()
+
+
+async def test_py20305_pages_through_a_long_control_list(make_server, pki, py20305, tmp_path):
+    """Paging (clause 5.x on lists: ``s``, ``l``, ``all``, ``results``): py20305 reads lists 50 entries at a
+    time; a program with more controls than that is read in full, in two pages."""
+    server = await make_server()
+    admin = AdminClient(server.admin_url, "test-operator-token", pki.trust_anchor_path)
+    try:
+        status, device = await admin.post("/devices", {"lfdi": lfdi(pki, "dev1")})
+        assert status == 201, device
+        start, made = int(time.time()) + 3600, []
+        for i in range(53):
+            target = {"program_id": made[0]["program_id"]} if made else {"device_ids": [device["id"]]}
+            when = {"start": start + 900 * i, "duration": 900}
+            status, control = await admin.post("/der-controls", {**target, **when, "base": {"opModMaxLimW": 100 + i}})
+            assert status == 201, control
+            made.append(control)
+        report = await drive(py20305, server, pki, "dev1", tmp_path / "dev1")
+    finally:
+        await admin.close()
+    (program,) = report["discovered"]["programs"].values()
+    assert program["controls_complete"] is True
+    seen = {c["mrid"]: (c["start"], c["modes"]["opModMaxLimW"]) for c in program["controls"]}
+    assert seen == {c["mrid"]: (c["start"], c["base"]["opModMaxLimW"]) for c in made}
+    control_list = made[0]["href"].rsplit("/", 1)[0]  # /derp/{id}/derc
+    pages = sorted(e["url"] for e in report["exchanges"] if e["url"].startswith(control_list + "?"))
+    assert pages == [f"{control_list}?s={first}&l=50" for first in (0, 50)]
+    assert_clean_exchanges(report)

