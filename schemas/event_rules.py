@@ -343,6 +343,15 @@ def event_status(event: EventSpec, others: Sequence[EventSpec], now: int) -> Sta
     return _status(an, event, now)
 
 
+def event_statuses(events: Iterable[EventSpec], now: int) -> dict[str, Status]:
+    """The EventStatus of each of ``events`` at ``now``, by mRID: for each event what ``event_status`` gives
+    with the others as ``others``, from one supersession analysis of the whole set (``event_status`` called
+    per event repeats that analysis for each, which is cubic in the number of events). Raises ValueError
+    like ``event_status`` when ``now`` is before one event's creationTime."""
+    an = _Analysis(_check_unique(events), "server")
+    return {e.mrid: _status(an, e, now) for e in an.events}
+
+
 def _in_active_list(an: _Analysis, e: EventSpec, now: int) -> bool:
     return (
         e.creation_time <= now

@@ -26,6 +26,7 @@ from gridhan.schemas.event_rules import (
     device_effective_interval,
     device_view,
     event_status,
+    event_statuses,
     expired_at_creation,
     in_force,
     next_transition,
@@ -468,6 +469,18 @@ def test_statuses_never_go_back_and_respect_cancellation_and_windows(events):
             if status.potentially_superseded:
                 assert status.potentially_superseded_time is not None
                 assert status.potentially_superseded_time <= now
+
+
+@settings(max_examples=150, deadline=None)
+@given(events_strategy(max_events=8), st.integers(0, HORIZON))
+def test_statuses_of_a_whole_set_are_each_events_status(events, now):
+    """``event_statuses`` (one analysis for a program's events, as the server serves a list) gives every
+    event the status ``event_status`` gives it alone, and refuses an instant before some event exists."""
+    if any(now < e.creation_time for e in events):
+        with pytest.raises(ValueError, match="does not exist before its creationTime"):
+            event_statuses(events, now)
+        return
+    assert event_statuses(events, now) == {e.mrid: event_status(e, events, now) for e in events}
 
 
 @settings(max_examples=60, deadline=None)
