@@ -151,7 +151,9 @@ class DeviceAgent:
         situation = self.scheduler.situation(int(now))
         if self.grid is not None:
             readings = self.model.readings()
-            situation = self.grid.condition(situation, readings.get("W", 0.0), readings.get("var", 0.0))
+            # the site's net export raises the voltage at the point of connection
+            export = readings.get("site_export_W", readings.get("W", 0.0))
+            situation = self.grid.condition(situation, export, readings.get("var", 0.0))
         self._tell_changes(situation)
         dt = 0.0 if self._last_step is None else max(0.0, now - self._last_step)
         self._last_step = now
