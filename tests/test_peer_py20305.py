@@ -5,8 +5,11 @@ its own event engine.
 
 The operator sets things up through the admin API; the peer's driver (tests/peers/py20305_driver.py)
 reports what the peer discovered, applied and posted; the assertions compare it with what the operator
-made, and read back through the admin API what the peer sent (Responses, mirrored readings). Every sep+xml
-document the peer received is also validated against the copy of the 2018 schema the peer ships.
+made, and read back through the admin API what the peer sent (Responses, readings, LogEvents, DER
+documents). Every sep+xml document the peer received is also validated against the peer's own copy of the
+2018 schema (of the CSIP-AUS 1.2 schema when gridhan serves CSIP-AUS), and the peer must not complain.
+Where py20305 and gridhan differ in their reading of the standard the test says so and asserts exactly that
+difference (its subscription to the EndDeviceList, its CSIP-AUS detection, its 2023 encoding).
 
 SQLite only: the point is the wire, not the store (the store is tested on both databases elsewhere).
 """
