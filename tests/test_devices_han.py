@@ -807,7 +807,7 @@ def test_charger_never_charges_outside_a_grant_nor_above_it(granted, steps):
         drawn = charger.readings()["Wh_imported"] - before
         allowed = sum(g.power_w * max(0, min(t + dt, g.start + g.duration) - max(t, g.start)) / 3600 for g in granted)
         assert drawn <= allowed + 1e-6
-        active_at_end = [g.power_w for g in granted if g.start <= t + dt - 1e-9 < g.start + g.duration]
+        active_at_end = [g.power_w for g in granted if g.start < t + dt <= g.start + g.duration]  # in its last instant
         assert -charger.readings()["W"] <= max(active_at_end, default=0.0)
         t += dt
     for g in granted:
