@@ -1,4 +1,5 @@
-"""``gridhan certs``: the development PKI of IEEE 2030.5 (clause 6.11) and device identities (6.3.4).
+"""``gridhan certs``: the development PKI of IEEE 2030.5 (clause 6.11), device identities (6.3.4), and the
+manufacturer's signature on software images (File Download, 9.8; :mod:`gridhan.certs.image_signing`).
 
 Wire it into the top-level parser with :func:`register`; the parsed arguments carry ``func=run``.
 """
@@ -6,9 +7,12 @@ Wire it into the top-level parser with :func:`register`; the parsed arguments ca
 from __future__ import annotations
 
 import argparse
+import hashlib
+import os
 import sys
 from pathlib import Path
 
+from gridhan.certs import image_signing
 from gridhan.certs.identity import der_of, lfdi_of, load_certificate
 from gridhan.certs.pki import DevelopmentPki
 from gridhan.certs.profile import DEVELOPMENT_HW_TYPE
@@ -16,12 +20,13 @@ from gridhan.schemas.identifiers import format_sfdi, sfdi_from_lfdi
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``certs`` command and its ``init``, ``device`` and ``id`` subcommands."""
+    """Add the ``certs`` command and its ``init``, ``device``, ``id``, ``image-key``, ``sign-image`` and
+    ``verify-image`` subcommands."""
     certs = subparsers.add_parser(
         "certs",
-        help="development PKI and device identities (IEEE 2030.5 6.11, 6.3.4)",
+        help="development PKI, device identities, image signing (IEEE 2030.5 6.11, 6.3.4, 9.8)",
         description="Create a development IEEE 2030.5 PKI (SERCA, MCA, MICA, server and device "
-        "certificates) and print the LFDI/SFDI of certificates.",
+        "certificates), print the LFDI/SFDI of certificates, and sign or verify software images.",
     )
     certs.set_defaults(func=run)
     commands = certs.add_subparsers(dest="certs_command", metavar="COMMAND", required=True)
@@ -76,6 +81,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     ident.add_argument("file", metavar="FILE", type=Path, help="certificate file (PEM or DER)")
 
+    image_key = commands.add_parser(
+        "image-key",
+        help="create a manufacturer image signing key (ECDSA P-256)",
+        description="Write KEY (the private key, PKCS#8 PEM, mode 0600) and KEY.pub (its public key, the PEM a "
+        "device is provisioned with to verify images). Fails if KEY exists.",
+    )
+    image_key.add_argument("key", metavar="KEY", type=Path, help="private key file to create")
+
+    sign = commands.add_parser(
+        "sign-image",
+        help="sign a software image for the File Download function set (IEEE 2030.5 9.8)",
+        description="Wrap PAYLOAD in gridhan's reference image format (header with manufacturer PEN, model, "
+        "version, hardware version; ECDSA P-256 / SHA-256 signature) and write it to OUT.",
+    )
+    sign.add_argument("payload", metavar="PAYLOAD", type=Path, help="the bytes the device installs")
+    sign.add_argument("-o", "--output", metavar="OUT", type=Path, required=True, help="signed image to write")
+    sign.add_argument("--key", metavar="KEY", type=Path, required=True, help="manufacturer signing key (PEM)")
+    sign.add_argument("--mf-id", metavar="PEN", type=int, required=True, help="manufacturer IANA PEN (File mfID)")
+    sign.add_argument("--model", required=True, help="model the image is for (File mfModel)")
+    sign.add_argument("--version", required=True, help="software version of the image (File mfVer)")
+    sign.add_argument("--hw-version", default=None, help="hardware version the image is for (default: any)")
+
+    verify = commands.add_parser(
+        "verify-image",
+        help="check a signed image against trusted manufacturer keys",
+        description="Verify IMAGE with the public keys (or certificates) of TRUSTED and print its manifest.",
+    )
+    verify.add_argument("image", metavar="IMAGE", type=Path, help="signed image")
+    verify.add_argument("--trusted", metavar="TRUSTED", type=Path, required=True, help="PEM public keys")
+    verify.add_argument("--model", default=None, help="also require this model")
+
 
 def _init(args: argparse.Namespace) -> int:
     pki = DevelopmentPki.create(
@@ -104,9 +140,51 @@ def _id(args: argparse.Namespace) -> int:
     return 0
 
 
+def _image_key(args: argparse.Namespace) -> int:
+    key = image_signing.generate_signing_key()
+    public = args.key.with_name(args.key.name + ".pub")
+    fd = os.open(args.key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(image_signing.private_key_pem(key))
+    public.write_bytes(image_signing.public_key_pem(key.public_key()))
+    print(f"signing key: {args.key}")
+    print(f"public key: {public} (key id {image_signing.key_id(key.public_key()).hex()})")
+    return 0
+
+
+def _sign_image(args: argparse.Namespace) -> int:
+    key = image_signing.load_signing_key(args.key.read_bytes())
+    image = image_signing.sign_image(
+        args.payload.read_bytes(),
+        key,
+        mf_id=args.mf_id,
+        model=args.model,
+        version=args.version,
+        hw_version=args.hw_version,
+    )
+    args.output.write_bytes(image)
+    print(f"{args.output}: {len(image)} bytes, sha256 {hashlib.sha256(image).hexdigest()}")
+    return 0
+
+
+def _verify_image(args: argparse.Namespace) -> int:
+    keys = image_signing.load_trusted_keys(args.trusted.read_bytes())
+    manifest = image_signing.verify_image_file(args.image, keys, model=args.model)
+    print(f"valid: manufacturer {manifest.mf_id}, model {manifest.model}, version {manifest.version}, "
+          f"hardware {manifest.hw_version or 'any'}, payload {manifest.payload_length} bytes")  # fmt: skip
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the parsed ``certs`` subcommand; 0 on success, 1 with a message on stderr on failure."""
-    handler = {"init": _init, "device": _device, "id": _id}[args.certs_command]
+    handler = {
+        "init": _init,
+        "device": _device,
+        "id": _id,
+        "image-key": _image_key,
+        "sign-image": _sign_image,
+        "verify-image": _verify_image,
+    }[args.certs_command]
     try:
         return handler(args)
     except (OSError, ValueError) as exc:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from gridhan.cli import certs_cmd, serve_cmd
+from gridhan.cli import certs_cmd, device_cmd, discover_cmd, serve_cmd
 
 
 def parser() -> argparse.ArgumentParser:
@@ -17,6 +17,8 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve_cmd.register(commands)
     certs_cmd.register(commands)
+    device_cmd.register(commands)
+    discover_cmd.register(commands)
     try:
         from gridhan.cli import bench_cmd
     except ImportError:  # the benchmark needs the source tree's bench/ folder

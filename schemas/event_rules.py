@@ -84,6 +84,9 @@ class EventSpec:
     modes: frozenset[str]
     cancelled_at: int | None = None
     cancel_randomized: bool = False
+    #: Device view only: when the device first read the event. A device cannot run an event, nor let it
+    #: supersede another one, before it knew of it (an event read late starts late, never retroactively).
+    received_at: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.modes, frozenset):
@@ -104,6 +107,14 @@ class EventSpec:
             raise ValueError("an event cannot be cancelled before it was created")
         if self.cancel_randomized and self.cancelled_at is None:
             raise ValueError("cancel_randomized needs cancelled_at")
+
+    @property
+    def known_from(self) -> int:
+        """When the event exists for whoever holds this spec: its creationTime, or for a device that read it
+        later, the instant it read it (``received_at``)."""
+        if self.received_at is None:
+            return self.creation_time
+        return max(self.creation_time, self.received_at)
 
     @property
     def specified_end(self) -> int:
@@ -177,19 +188,29 @@ def _device_window(e: EventSpec) -> tuple[int, int]:
 
 
 _Window = Callable[[EventSpec], tuple[int, int]]
+_Known = Callable[[EventSpec], int]
 
 
-def _pair(a: EventSpec, b: EventSpec, window: _Window) -> tuple[int, frozenset[str]] | None:
+def _server_known(e: EventSpec) -> int:
+    return e.creation_time  # the server holds every event from its creation
+
+
+def _device_known(e: EventSpec) -> int:
+    return e.known_from
+
+
+def _pair(a: EventSpec, b: EventSpec, window: _Window, known: _Known) -> tuple[int, frozenset[str]] | None:
     """When and on which modes higher-ranked ``a`` supersedes ``b``, looking at these two events alone.
 
     They meet when ``a`` has reached its (effective) start and ``b`` exists: max(activation of a, creation
-    of b). At that instant neither may have ended or been cancelled, and their windows must overlap."""
+    of b), where a device counts an event from when it read it (``known_from``). At that instant neither may
+    have ended or been cancelled, and their windows must overlap."""
     shared = a.modes & b.modes
     if not shared:
         return None
     a_lo, a_hi = window(a)
     b_lo, b_hi = window(b)
-    t = max(a.creation_time, a_lo, b.creation_time)
+    t = max(known(a), a_lo, known(b))
     if t >= a_hi or t >= b_hi or b_lo >= a_hi or _cancelled_by(a, t) or _cancelled_by(b, t):
         return None
     return t, shared
@@ -202,7 +223,7 @@ def supersedes(a: EventSpec, b: EventSpec) -> frozenset[str]:
     and neither may be cancelled or over when they meet: a cancelled event never supersedes."""
     if a.mrid.upper() == b.mrid.upper() or not outranks(a, b):
         return frozenset()
-    found = _pair(a, b, _device_window)
+    found = _pair(a, b, _device_window, _device_known)
     return found[1] if found else frozenset()
 
 
@@ -219,6 +240,7 @@ def _check_unique(events: Iterable[EventSpec]) -> list[EventSpec]:
 
 def _compute_supersessions(events: Sequence[EventSpec], view: View) -> list[Supersession]:
     window = _server_window if view == "server" else _device_window
+    known = _server_known if view == "server" else _device_known
     ranked = sorted(events, key=_rank, reverse=True)
     meetings: list[tuple[int, int, int, EventSpec, EventSpec]] = []
     for i, a in enumerate(ranked):
@@ -226,7 +248,7 @@ def _compute_supersessions(events: Sequence[EventSpec], view: View) -> list[Supe
             b = ranked[j]
             if view == "server" and a.program != b.program:
                 continue  # EventStatus 4 / potentiallySuperseded: same program (function set instance)
-            found = _pair(a, b, window)
+            found = _pair(a, b, window, known)
             if found:
                 meetings.append((found[0], i, j, a, b))
     # In time order; at one instant the highest-ranked winner acts first, so an event that loses a mode
@@ -310,7 +332,7 @@ def event_status(event: EventSpec, others: Sequence[EventSpec], now: int) -> Sta
     * Active (1) from the earliest Effective Start Time, or from creation for an event created with a start
       in the past (0 is never shown then). 2018 has no "completed" value, so an event that ran to its end
       stays 1 on the wire; ``active_controls`` no longer lists it. An event created after its end is shown 1
-      too but is never in effect (devices answer 253, "received after it had expired"; see
+      too but is never in effect (devices answer 254, "received after it had expired"; see
       ``expired_at_creation``).
     * Scheduled (0) otherwise, since its creation.
 
@@ -319,6 +341,15 @@ def event_status(event: EventSpec, others: Sequence[EventSpec], now: int) -> Sta
     key = event.mrid.upper()
     an = _Analysis(_check_unique([event, *(e for e in others if e.mrid.upper() != key)]), "server")
     return _status(an, event, now)
+
+
+def event_statuses(events: Iterable[EventSpec], now: int) -> dict[str, Status]:
+    """The EventStatus of each of ``events`` at ``now``, by mRID: for each event what ``event_status`` gives
+    with the others as ``others``, from one supersession analysis of the whole set (``event_status`` called
+    per event repeats that analysis for each, which is cubic in the number of events). Raises ValueError
+    like ``event_status`` when ``now`` is before one event's creationTime."""
+    an = _Analysis(_check_unique(events), "server")
+    return {e.mrid: _status(an, e, now) for e in an.events}
 
 
 def _in_active_list(an: _Analysis, e: EventSpec, now: int) -> bool:
@@ -344,7 +375,7 @@ def active_controls(events: Iterable[EventSpec], now: int) -> list[EventSpec]:
 
 def expired_at_creation(event: EventSpec) -> bool:
     """True when the event was created at or after its Specified End Time: it can never be in effect, so a
-    server should refuse to create it (a device answers Response 253, received after it had expired)."""
+    server should refuse to create it (a device answers Response 254, received after it had expired)."""
     return event.creation_time >= event.specified_end
 
 
@@ -352,7 +383,7 @@ def expired_at_creation(event: EventSpec) -> bool:
 
 
 def _live(e: EventSpec, now: int) -> bool:
-    return max(e.creation_time, e.start) <= now < e.specified_end and not _cancelled_by(e, now)
+    return max(e.known_from, e.start) <= now < e.specified_end and not _cancelled_by(e, now)
 
 
 def _holders(an: _Analysis, now: int, mode: str) -> list[EventSpec]:
@@ -364,7 +395,8 @@ def in_force(events: Iterable[EventSpec], now: int, mode: str) -> EventSpec | No
 
     Device rule: every program the device is assigned counts; lower primacy wins, then later creationTime
     (rule f); only shared modes are superseded (rule t); a superseded mode is never resumed; an event is in
-    force from its start (or its creation, if later) until its end or cancellation. Pass events through
+    force from its start (or its creation, or when the device read it, if later) until its end or
+    cancellation. Pass events through
     ``device_view`` first to apply the device's randomization. At most one event is in force per mode."""
     an = _Analysis(_check_unique(events), "device")
     found = _holders(an, now, mode)

@@ -67,6 +67,8 @@ class TariffInterval:
     randomize_duration: int | None = None
     cancelled_at: int | None = None
     cancel_randomized: bool = False
+    #: A device's view: when it read the interval (it applies from then at the earliest; EventSpec.received_at).
+    received_at: int | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.blocks, tuple):
@@ -94,6 +96,7 @@ class TariffInterval:
             modes=frozenset({PRICE_MODE}),
             cancelled_at=self.cancelled_at,
             cancel_randomized=self.cancel_randomized,
+            received_at=self.received_at,
         )
 
 

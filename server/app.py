@@ -1,5 +1,6 @@
 """The running server: the store, the device registry, the 2030.5 listener (mutual TLS terminated by
-gridhan, or plain HTTP behind a trusted TLS-terminating proxy) and the admin API listener.
+gridhan, or plain HTTP behind a trusted TLS-terminating proxy), the admin API listener and, when asked for,
+the DNS-SD advertisement (clause 7).
 
 Two :class:`GridhanServer` instances can run in one process: everything they hold hangs off them.
 """
@@ -15,12 +16,14 @@ from pathlib import Path
 from aiohttp import web
 from cryptography import x509
 
-from gridhan.certs.identity import load_certificate
+from gridhan.certs.identity import lfdi_of, load_certificate
 from gridhan.certs.tls import client_context, server_context
 from gridhan.schemas.clock import Clock, SystemClock
+from gridhan.schemas.identifiers import sfdi_from_lfdi
 from gridhan.schemas.xsd import SchemaValidator
 from gridhan.server.admin.app import build_admin_app
 from gridhan.server.context import AppContext, RuntimeSettings
+from gridhan.server.dnssd import DnssdAdvertiser, default_instance_name, plan_advertisement
 from gridhan.server.identity import IdentityRegistry
 from gridhan.server.notify.service import NotifyService
 from gridhan.server.sep2.app import build_sep2_app
@@ -84,6 +87,7 @@ class GridhanServer:
         self.sep2_site: web.BaseSite | None = None
         self.admin_site: web.BaseSite | None = None
         self.tls: TlsContextHolder | None = None
+        self.dnssd: DnssdAdvertiser | None = None
 
     @property
     def context(self) -> AppContext:
@@ -172,6 +176,14 @@ class GridhanServer:
             self._runners.append(admin_runner)
             self.admin_site = web.TCPSite(admin_runner, settings.admin_host, settings.admin_port, ssl_context=admin_ssl)
             await self.admin_site.start()
+
+            if settings.dnssd:
+                self.dnssd = DnssdAdvertiser(
+                    settings.dnssd_name or default_instance_name(sfdi_from_lfdi(lfdi_of(load_certificate(files.cert)))),
+                    settings.dnssd_port or self.sep2_port,
+                    await plan_advertisement(settings.host, settings.dnssd_interfaces),
+                )
+                await self.dnssd.start()
         except BaseException:
             await self.stop()
             await store.close()
@@ -197,7 +209,11 @@ class GridhanServer:
 
     async def stop(self) -> None:
         """Graceful shutdown: stop the notification workers (what they hold stays in the outbox), stop
-        accepting, let requests in flight finish, close the database."""
+        accepting, let requests in flight finish, close the database. The DNS-SD advertisement is withdrawn
+        first, so that devices stop finding the server before it stops answering."""
+        if self.dnssd is not None:
+            await self.dnssd.stop()
+            self.dnssd = None
         if self.ctx is not None and self.ctx.notify is not None:
             await self.ctx.notify.stop()
             self.ctx.notify = None

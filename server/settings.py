@@ -8,6 +8,7 @@ from these values and are then kept in the database (see :mod:`gridhan.server.ru
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -17,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from gridhan.schemas.dnssd import check_server_name
 
 ENV_PREFIX = "GRIDHAN_"
 
@@ -114,6 +117,16 @@ class Settings:
     file_max_bytes: int = setting(
         536870912, "largest file image the admin API accepts, in bytes (413 above; images are kept in data_dir/files)"
     )
+    dnssd: bool = setting(False, "advertise the 2030.5 server by DNS-SD over multicast DNS (_smartenergy._tcp.local.)")
+    dnssd_name: str = setting(
+        "", "DNS-SD instance name (at most 58 bytes, no dots); empty: gridhan-<SFDI of the server certificate>"
+    )
+    dnssd_interfaces: tuple[str, ...] = setting(
+        (), "addresses to advertise on, and advertised; empty: the 2030.5 listener's (every interface for 0.0.0.0)"
+    )
+    dnssd_port: int = setting(
+        0, "TLS port advertised (TXT https key); 0: the 2030.5 listener's (set it behind a TLS proxy)"
+    )
     log_level: str = setting("INFO", "DEBUG, INFO, WARNING or ERROR")
     log_format: str = setting("text", "text, or json (one object per line)")
 
@@ -125,6 +138,18 @@ class Settings:
             raise SettingsError("setting flow_response_required: one or two hexadecimal digits, or empty")
         if self.message_prune_interval <= 0:
             raise SettingsError("setting message_prune_interval: must be positive")
+        if self.dnssd_name:
+            try:
+                check_server_name(self.dnssd_name, "setting dnssd_name:")
+            except ValueError as exc:
+                raise SettingsError(str(exc)) from None
+        if not 0 <= self.dnssd_port < 65536:
+            raise SettingsError("setting dnssd_port: 0 to 65535")
+        for address in self.dnssd_interfaces:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise SettingsError(f"setting dnssd_interfaces: {address!r} is not an IP address") from None
 
     @property
     def effective_database_url(self) -> str:

@@ -26,6 +26,7 @@ from gridhan.schemas.event_rules import (
     device_effective_interval,
     device_view,
     event_status,
+    event_statuses,
     expired_at_creation,
     in_force,
     next_transition,
@@ -316,6 +317,25 @@ def test_device_view_feeds_in_force():
     assert forced([seen], 159) is None and forced([seen], 249) == "A" and forced([seen], 250) is None
 
 
+def test_a_device_runs_an_event_only_from_when_it_read_it():
+    a = ev("A", received_at=130)  # published 100..200, read by the device at 130
+    assert a.known_from == 130 and ev("B", creation_time=50).known_from == 50
+    assert forced([a], 129) is None and forced([a], 130) == "A" and forced([a], 199) == "A"
+    # read before its creationTime (the device clock lags the server's): counted from creation
+    assert ev("C", creation_time=40, received_at=20).known_from == 40
+
+
+def test_an_event_read_late_supersedes_from_when_it_was_read_not_retroactively():
+    old = ev("OLD", creation_time=0, received_at=0)  # 100..200
+    new = ev("NEW", creation_time=50, start=100, duration=100, received_at=140)
+    assert forced([old, new], 139) == "OLD"  # the device ran OLD until it learned of NEW
+    assert forced([old, new], 140) == "NEW"
+    assert supersessions([old, new], view="device") == [Supersession("NEW", "OLD", frozenset({"W"}), 140)]
+    # the server view ignores when a device read an event
+    assert supersessions([old, new], view="server") == [Supersession("NEW", "OLD", frozenset({"W"}), 100)]
+    assert event_status(old, [new], 100).current_status == S.SUPERSEDED
+
+
 # --- scheduling and validation ---------------------------------------------------------------------------
 
 
@@ -449,6 +469,18 @@ def test_statuses_never_go_back_and_respect_cancellation_and_windows(events):
             if status.potentially_superseded:
                 assert status.potentially_superseded_time is not None
                 assert status.potentially_superseded_time <= now
+
+
+@settings(max_examples=150, deadline=None)
+@given(events_strategy(max_events=8), st.integers(0, HORIZON))
+def test_statuses_of_a_whole_set_are_each_events_status(events, now):
+    """``event_statuses`` (one analysis for a program's events, as the server serves a list) gives every
+    event the status ``event_status`` gives it alone, and refuses an instant before some event exists."""
+    if any(now < e.creation_time for e in events):
+        with pytest.raises(ValueError, match="does not exist before its creationTime"):
+            event_statuses(events, now)
+        return
+    assert event_statuses(events, now) == {e.mrid: event_status(e, events, now) for e in events}
 
 
 @settings(max_examples=60, deadline=None)

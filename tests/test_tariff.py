@@ -140,6 +140,13 @@ def test_a_cancelled_interval_leaves_no_price():
     assert next_price_change(hours, 3700).interval.mrid == "C"
 
 
+def test_a_device_applies_a_critical_peak_from_when_it_read_it():
+    hour = interval("H", 0, 3600, 10)
+    cpp = interval("CPP", 0, 3600, 50, created=100, received_at=900)  # published at 100, read at 900
+    assert price_in_force([hour, cpp], 899).mrid == "H"
+    assert price_in_force([hour, cpp], 900).mrid == "CPP"
+
+
 def test_lower_primacy_wins_across_profiles():
     low = interval("LOW", 0, 3600, 5, primacy=1, created=0)
     high = interval("HIGH", 0, 3600, 9, primacy=0, created=-10)

@@ -198,6 +198,8 @@ class EvCharger:
                     # Still drawing at the end of the segment only if no limit was reached inside it.
                     power = limit if energy >= limit * (b - a) / 3600 - 1e-9 else 0.0
             self._power_w = power
+        if not any(g.start <= stop < g.start + g.duration for g in grants):
+            self._power_w = 0.0  # the step ends where the grant's window does: nothing is drawn any more
         if used != self._grant_in_use:
             if used is not None:
                 notes.append(f"charging under grant {short_id(used)}")

@@ -262,7 +262,9 @@ class Thermostat:
                 return self._decide(False, f"override refused: mandatory event {short_id(request.event_mrid)}")
             reason = "customer override (medical exemption)" if request.mandatory else "customer override"
             self._responses.append(self._ledger.opt_out(now, reason))
-            self._override = _Override(side, value, now, None, request.event_mrid, partial=False)
+            # held until the event's end: once opted out the device no longer sees the event, and the
+            # customer's choice must not vanish with it
+            self._override = _Override(side, value, now, request.end, None, partial=False)
             return self._decide(
                 True, f"override accepted: {side}ing set point {value:.1f} C; opted out of {request.label}"
             )

@@ -33,7 +33,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gridhan.schemas.event_rules import EventSpec, Status, active_controls, event_status, next_transition
+from gridhan.schemas.event_rules import EventSpec, Status, active_controls, event_statuses, next_transition
 from gridhan.server.context import AppContext
 from gridhan.server.notify.families import EVENT_FAMILIES, EventFamily, ProgramKey
 from gridhan.server.notify.outbox import OutboxListener
@@ -77,7 +77,7 @@ def _default_watermark(program: Any, events: list[Any]) -> int:
 def _statuses(spec: SpecOf, program: Any, events: list[Any], now: int) -> dict[str, Status]:
     """EventStatus of every event of one program at ``now`` (events created later are left out)."""
     specs = [spec(c, program) for c in events if c.creation_time <= now]
-    return {s.mrid: event_status(s, specs, now) for s in specs}
+    return event_statuses(specs, now)
 
 
 def changed_topics(
@@ -88,10 +88,15 @@ def changed_topics(
     p = program.id
     topics: set[str] = set()
     after = _statuses(spec, program, events, now)
+    # one status computation per distinct "before" instant: every event created by ``since`` shares one
+    by_time: dict[int, dict[str, Status]] = {}
     for c in events:
         if c.creation_time > now:
             continue
-        before = _statuses(spec, program, events, max(since, c.creation_time)).get(c.mrid)
+        at = max(since, c.creation_time)
+        if at not in by_time:
+            by_time[at] = _statuses(spec, program, events, at)
+        before = by_time[at].get(c.mrid)
         if before != after.get(c.mrid):
             topics.update((family.event_path.format(p=p, c=c.id), family.event_list.format(p=p)))
 

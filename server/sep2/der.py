@@ -22,7 +22,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.schemas.event_rules import EventSpec, Status, active_controls, event_status
+from gridhan.schemas.event_rules import EventSpec, Status, active_controls, event_statuses
 from gridhan.schemas.sep2 import (
     DER,
     ConnectionPoint,
@@ -102,7 +102,7 @@ def event_spec(row: DerControlRow, program: DerProgramRow) -> EventSpec:
 def statuses(rows: list[DerControlRow], program: DerProgramRow, now: int) -> dict[str, Status]:
     """EventStatus of every control of one program at ``now`` (controls created later are left out)."""
     specs = [event_spec(r, program) for r in rows if r.creation_time <= now]
-    return {s.mrid: event_status(s, specs, now) for s in specs}
+    return event_statuses(specs, now)
 
 
 def render_control(row: DerControlRow, status: Status) -> DERControl:

@@ -30,8 +30,14 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.schemas.event_rules import EventSpec, Status, active_controls, categories_overlap, category_modes
-from gridhan.schemas.event_rules import event_status as rules_event_status
+from gridhan.schemas.event_rules import (
+    EventSpec,
+    Status,
+    active_controls,
+    categories_overlap,
+    category_modes,
+    event_statuses,
+)
 from gridhan.schemas.sep2 import (
     ActivePower,
     ApplianceLoadReduction,
@@ -117,7 +123,7 @@ def event_spec(row: DrControlRow, program: DrProgramRow) -> EventSpec:
 def statuses(rows: list[DrControlRow], program: DrProgramRow, now: int) -> dict[str, Status]:
     """EventStatus of every control of one program at ``now`` (controls created later are left out)."""
     specs = [event_spec(r, program) for r in rows if r.creation_time <= now]
-    return {s.mrid: rules_event_status(s, specs, now) for s in specs}
+    return event_statuses(specs, now)
 
 
 def active_rows(rows: list[DrControlRow], program: DrProgramRow, now: int) -> list[DrControlRow]:

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from gridhan.schemas.sep2 import File, FileList, FileStatus, Link, ListLink
+from gridhan.schemas.versions import version_key
 from gridhan.schemas.xmlcodec import decode, encode
 from gridhan.server.context import CONTEXT
 from gridhan.server.identity import Principal
@@ -53,11 +54,6 @@ def file_href(file_id: int) -> str:
 
 def content_href(file_id: int) -> str:
     return f"{file_href(file_id)}/content"
-
-
-def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    """A version string as comparable parts: digit runs as numbers, other runs as text."""
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.findall(r"[0-9]+|[^0-9.\-_+ ]+", version))
 
 
 def sort_files(rows: list[FileRow]) -> list[FileRow]:

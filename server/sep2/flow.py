@@ -30,7 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.schemas.event_rules import EventSpec, Status, event_status
+from gridhan.schemas.event_rules import EventSpec, Status, event_statuses
 from gridhan.schemas.flow_allocation import decide
 from gridhan.schemas.sep2 import (
     ActivePower,
@@ -152,7 +152,7 @@ async def _responses(ctx: AppContext, device_id: int) -> tuple[list[FlowResponse
     rows = [r for r in await flow_store.responses_of_device(ctx.store, device_id) if r.creation_time <= now]
     subjects = await flow_store.request_mrids(ctx.store, sorted({r.request_id for r in rows}))
     specs = [event_spec(r, subjects[r.request_id]) for r in rows]
-    return rows, {s.mrid: event_status(s, specs, now) for s in specs}, subjects
+    return rows, event_statuses(specs, now), subjects
 
 
 def _table48(rows: list[Any], start: Any) -> None:

@@ -42,7 +42,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.schemas.event_rules import EventSpec, Status, active_controls, event_status
+from gridhan.schemas.event_rules import EventSpec, Status, active_controls, event_statuses
 from gridhan.schemas.sep2 import (
     DateTimeInterval,
     EventStatus,
@@ -98,7 +98,7 @@ Pair = tuple[TextMessageRow, MessageRow]
 
 def statuses(rows: list[Pair], program: MessagingProgramRow, now: int) -> dict[str, Status]:
     specs = [event_spec(t, m, program) for t, m in rows]
-    return {s.mrid: event_status(s, specs, now) for s in specs}
+    return event_statuses(specs, now)
 
 
 def sort_texts(rows: list[Pair]) -> None:

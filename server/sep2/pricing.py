@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gridhan.schemas.event_rules import EventSpec, Status, active_controls, event_status
+from gridhan.schemas.event_rules import EventSpec, Status, active_controls, event_statuses
 from gridhan.schemas.sep2 import DateTimeInterval, EventStatus, Link, ListLink
 from gridhan.schemas.sep2.metering import ReadingType, UnitValueType
 from gridhan.schemas.sep2.pricing import (
@@ -108,8 +108,7 @@ def statuses(
     specs = event_specs([r for r in rows if r.creation_time <= now], profile, rc)
     out: dict[str, Status] = {}
     for group in overlap_groups(specs):
-        for spec in group:
-            out[spec.mrid] = event_status(spec, group, now)
+        out.update(event_statuses(group, now))
     return out
 
 
