@@ -9,7 +9,7 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gridhan.client.devices.appliance import DrawProfile, SmartAppliance, WaterHeater
@@ -310,6 +310,11 @@ controls = st.one_of(
 
 
 @slow
+@example(mode="heat", mean=40.0, amplitude=5.0, indoor=30.0, plan=[(None, False, 4 * HOUR)] * 8)
+@example(mode="cool", mean=-10.0, amplitude=5.0, indoor=10.0, plan=[(None, False, 4 * HOUR)] * 8)
+@example(
+    mode="cool", mean=38.0, amplitude=8.0, indoor=30.0, plan=[({"DutyCycle": DutyCycle(normalValue=0)}, False, DAY)]
+)
 @given(
     mode=st.sampled_from(["heat", "cool", "auto"]),
     mean=st.floats(-10, 35),
@@ -470,12 +475,14 @@ def test_water_tank_never_goes_below_the_safe_minimum(tank, litres, seed, plan):
 @slow
 @given(
     seed=st.integers(0, 1000),
-    plan=st.lists(st.tuples(water_controls(), st.integers(1, 60)), min_size=1, max_size=10),
+    plan=st.lists(st.tuples(water_controls(), st.integers(30, 60)), min_size=1, max_size=10),
 )
 def test_heavy_draws_never_meet_a_held_off_element_below_the_floor(seed, plan):
+    # A bath drawn faster than any element reheats: the tank falls below the floor whatever the controller does.
     draws = DrawProfile(litres_per_day=300, seed=seed, uses=((0.5, 1.0, 20.0),))
     heater = WaterHeater(tank_c=51.0, draws=draws)
-    t = T0
+    t = int(draws.draws_on(math.floor(T0 / DAY))[0].start) - 60
+    below = 0
     for index, (values, steps) in enumerate(plan):
         edc = None if values is None else heater_event(mrid=f"{index:032X}", start=t, duration=steps * 10, **values)
         for _ in range(steps):
@@ -483,7 +490,9 @@ def test_heavy_draws_never_meet_a_held_off_element_below_the_floor(seed, plan):
             heater.step(Situation(now=t, load_control=edc), 10)
             t += 10
             if before < heater.floor_c:
+                below += 1
                 assert heater.readings()["element_on"] == 1.0
+    assert below > 0
 
 
 # -- smart appliance ------------------------------------------------------------------------------------------------
@@ -677,6 +686,7 @@ def test_display_reports_messages_it_cannot_show_and_acknowledgements():
     assert responses == [(too_long.mRID, 12), (foreign.mRID, 12), (fits.mRID, 11)]
 
 
+@example(demand_w=1234.5, per_kwh=0.0005, month_kwh=0.25, month_cost=2.675, bill=1.005)  # ties, below in binary
 @given(
     demand_w=st.floats(0, 100_000, allow_nan=False),
     per_kwh=st.floats(0, 5, allow_nan=False),
@@ -797,7 +807,7 @@ def test_charger_never_charges_outside_a_grant_nor_above_it(granted, steps):
         drawn = charger.readings()["Wh_imported"] - before
         allowed = sum(g.power_w * max(0, min(t + dt, g.start + g.duration) - max(t, g.start)) / 3600 for g in granted)
         assert drawn <= allowed + 1e-6
-        active_at_end = [g.power_w for g in granted if g.start <= t + dt - 1e-9 < g.start + g.duration]
+        active_at_end = [g.power_w for g in granted if g.start < t + dt <= g.start + g.duration]  # in its last instant
         assert -charger.readings()["W"] <= max(active_at_end, default=0.0)
         t += dt
     for g in granted:

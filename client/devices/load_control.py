@@ -252,7 +252,8 @@ class EventLedger:
 
     def opt_out(self, now: int, reason: str) -> CustomerResponse:
         """The customer leaves the event: status 4 now (and 10 when the event completes)."""
-        assert self.event_mrid is not None
+        if self.event_mrid is None:
+            raise RuntimeError("no event in force to opt out of")
         self.opted_out = True
         self.reason = reason
         return CustomerResponse(self.event_mrid, OPT_OUT, now, reason)

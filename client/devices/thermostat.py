@@ -25,7 +25,9 @@ Thermostat", is ignored):
   (``drProgramMandatory`` false) or while ``Situation.price.critical_peak`` is true, the emergency default
   (``emergency_offset_f``, 4 F) for a mandatory event; up when cooling, down when heating.
 * DutyCycle.normalValue caps the compressor's on time to that percent of each 30-minute period, off part
-  first (sep.xsd DutyCycle).
+  first (sep.xsd DutyCycle); Offset.loadAdjustmentPercentageOffset x caps it the same way at 100 - x %.
+  Other kinds of control (ApplianceLoadReduction, TargetReduction) do not fit a thermostat: the default
+  offsets apply.
 * Customer override (:meth:`Thermostat.override`): needs the override code when one was configured. Within
   the event's ``overrideDuration`` (an allowance the utility grants, for voluntary and mandatory events
   alike) it is a partial opt-out: the override lasts for what is left of the allowance, the event resumes
