@@ -260,10 +260,9 @@ def test_override_of_a_mandatory_event_is_refused_unless_medically_exempt():
     assert (response.status, response.reason) == (4, "customer override (medical exemption)")
 
 
-@pytest.mark.parametrize("mandatory", [False, True])
-def test_override_within_the_override_duration_is_a_partial_opt_out(mandatory):
+def test_override_within_the_override_duration_is_a_partial_opt_out():
     pct = summer_pct()
-    edc = control(mandatory=mandatory, overrideDuration=900)
+    edc = control(mandatory=False, overrideDuration=900)
 
     def at(t):
         return Situation(now=t, load_control=in_force(edc, t))
@@ -277,6 +276,22 @@ def test_override_within_the_override_duration_is_a_partial_opt_out(mandatory):
     assert by_time[T0 + HOUR + 1560]["cooling_setpoint_c"] > 25  # the event resumed
     [response] = pct.customer_responses()
     assert (response.status, response.override_duration, response.at) == (8, 900, T0 + 3 * HOUR)
+
+
+def test_mandatory_event_refuses_an_override_even_within_its_override_duration():
+    pct = summer_pct()
+    edc = control(mandatory=True, overrideDuration=900)
+
+    def at(t):
+        return Situation(now=t, load_control=in_force(edc, t))
+
+    run(pct, T0, T0 + HOUR + 600, 60, at)
+    raised = pct.readings()["cooling_setpoint_c"]
+    decision = pct.override(22.5, T0 + HOUR + 600)
+    assert not decision and "mandatory" in decision.note
+    _, readings = run(pct, T0 + HOUR + 600, T0 + HOUR + 1200, 60, at)
+    assert all(r["cooling_setpoint_c"] == raised for _, r in readings)
+    assert pct.customer_responses() == []
 
 
 def test_override_without_an_event_holds_until_the_next_schedule_period():

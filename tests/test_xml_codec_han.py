@@ -27,7 +27,7 @@ def event_status(status: int = 0) -> sep2.EventStatus:
 
 
 def critical_peak_control() -> sep2.EndDeviceControl:
-    """Critical peak, 14:00-18:00: thermostats raise their cooling set point by 2 °F; starts spread over
+    """Critical peak, 14:00-18:00: thermostats raise their cooling set point by 1.1 °C (2 °F); starts spread over
     up to 5 minutes; participation is voluntary."""
     return sep2.EndDeviceControl(
         href="/drp/1/edc/7",
@@ -43,8 +43,8 @@ def critical_peak_control() -> sep2.EndDeviceControl:
         randomizeStart=300,
         deviceCategory="00000001",  # bit 0: programmable communicating thermostats
         drProgramMandatory=False,
-        loadShiftForward=True,
-        Offset=sep2.Offset(coolingOffset=2),
+        loadShiftForward=False,
+        Offset=sep2.Offset(coolingOffset=11),  # tenths of a degree C
         overrideDuration=1800,
     )
 
@@ -52,7 +52,7 @@ def critical_peak_control() -> sep2.EndDeviceControl:
 def test_critical_peak_end_device_control(sep_schemas):
     control = critical_peak_control()
     document = round_trip(control, sep_schemas)
-    assert b"<Offset><coolingOffset>2</coolingOffset></Offset>" in document
+    assert b"<Offset><coolingOffset>11</coolingOffset></Offset>" in document
     assert b"<randomizeStart>300</randomizeStart>" in document
     listing = sep2.EndDeviceControlList(href="/drp/1/actedc", all=1, results=1, EndDeviceControl=[control])
     round_trip(listing, sep_schemas)
@@ -291,8 +291,8 @@ def test_reserved_file_status_and_request_status_are_refused():
 def test_end_device_control_elements_out_of_order_are_refused():
     document = encode(critical_peak_control())
     swapped = document.replace(
-        b"<drProgramMandatory>false</drProgramMandatory><loadShiftForward>true</loadShiftForward>",
-        b"<loadShiftForward>true</loadShiftForward><drProgramMandatory>false</drProgramMandatory>",
+        b"<drProgramMandatory>false</drProgramMandatory><loadShiftForward>false</loadShiftForward>",
+        b"<loadShiftForward>false</loadShiftForward><drProgramMandatory>false</drProgramMandatory>",
     )
     assert swapped != document
     with pytest.raises(XmlDecodeError, match=r"EndDeviceControl/drProgramMandatory: element is out of schema order"):

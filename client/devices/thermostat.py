@@ -29,12 +29,12 @@ Thermostat", is ignored):
   Other kinds of control (ApplianceLoadReduction, TargetReduction) do not fit a thermostat: the default
   offsets apply.
 * Customer override (:meth:`Thermostat.override`): needs the override code when one was configured. Within
-  the event's ``overrideDuration`` (an allowance the utility grants, for voluntary and mandatory events
-  alike) it is a partial opt-out: the override lasts for what is left of the allowance, the event resumes
-  after it, and status 8 with the seconds overridden is reported when the event completes. Beyond the
-  allowance, a voluntary event (or a CPP price hour) is left for good: status 4 at once (and 10 when the
-  event completes); a mandatory event refuses it, unless the premise has a medical exemption, in which case
-  it is accepted as an opt-out. Without any event the override holds until the next schedule period.
+  a voluntary event's ``overrideDuration`` (an allowance the utility grants) it is a partial opt-out: the
+  override lasts for what is left of the allowance, the event resumes after it, and status 8 with the
+  seconds overridden is reported when the event completes. Beyond the allowance, a voluntary event (or a
+  CPP price hour) is left for good: status 4 at once (and 10 when the event completes). A mandatory event
+  refuses every override (REQUIREMENTS: not an emergency one), whatever its overrideDuration, unless the
+  premise has a medical exemption. Without any event the override holds until the next schedule period.
 
 ``device_category`` is "00000001" (sep.xsd DeviceCategoryType bit 0). Readings: ``indoor_c``, ``outdoor_c``,
 ``heating_setpoint_c``, ``cooling_setpoint_c``, ``hvac_W`` (electric power drawn), ``hvac_on`` (1/0),
@@ -249,7 +249,8 @@ class Thermostat:
         request = self._participating()
         if request is not None:
             left = request.override_allowance_s - self._ledger.overridden_s
-            if left > 0:
+            # a mandatory event refuses every override unless the premise is medical-exempt
+            if left > 0 and (not request.mandatory or self.medical_exempt):
                 until = min(now + int(left), request.end)
                 self._override = _Override(side, value, now, until, request.event_mrid, partial=True)
                 minutes = (until - now) / 60

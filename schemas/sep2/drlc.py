@@ -46,7 +46,7 @@ class EndDeviceControl(RandomizableEvent):
     #: True: participation is mandatory (the user may not opt out).
     drProgramMandatory: bool = elem(Boolean)
     DutyCycle: DutyCycle | None = elem(DutyCycle, required=False)
-    #: True: the device may shift its load to after the event.
+    #: True: the event intends to increase consumption (offsets then apply the other way: a pre-cool).
     loadShiftForward: bool = elem(Boolean)
     Offset: Offset | None = elem(Offset, required=False)
     #: Seconds a user override stays in force.
