@@ -45,6 +45,9 @@ DEFAULT_LIMIT = 1024
 RECEIVED_STATUSES = frozenset({1, 253, 254})
 SPECIFIC_STATUSES = frozenset({2, 3, 6, 7, 8, 9, 10, 13, 14, 252, 253, 254})
 CUSTOMER_STATUSES = frozenset({4, 5, 11, 12})
+#: Outcomes a device may report itself, from its own account of how it took part (8 with the seconds it
+#: overrode the event, 9, 10): reported under bit 1 like the other outcomes.
+DEVICE_OUTCOMES = frozenset({8, 9, 10})
 
 #: The function sets whose events carry responses, with the Response type each one posts (clause 8.8).
 RESPONSE_CLASSES: Mapping[str, type[Response]] = MappingProxyType(
@@ -95,14 +98,23 @@ class PendingResponse:
 
 
 def make_response(
-    function_set: str, lfdi: str, subject: str, status: int, created: int, reply_to: str
+    function_set: str,
+    lfdi: str,
+    subject: str,
+    status: int,
+    created: int,
+    reply_to: str,
+    override_duration: int | None = None,
 ) -> PendingResponse:
     """The Response of ``function_set``'s type (DERControlResponse, DrResponse, PriceResponse, TextResponse,
-    FlowReservationResponseResponse) for ``subject`` (the event's mRID)."""
+    FlowReservationResponseResponse) for ``subject`` (the event's mRID). ``override_duration``: the seconds
+    a load control device overrode the event (DrResponse.overrideDuration; DRLC only)."""
     if status not in RESPONSE_STATUSES:
         raise ValueError(f"{status} is not a Table 27 response status")
     cls = RESPONSE_CLASSES[function_set]
     resource = cls(createdDateTime=created, endDeviceLFDI=lfdi.upper(), status=status, subject=subject)
+    if override_duration is not None and isinstance(resource, DrResponse):
+        resource.overrideDuration = min(override_duration, 65535)  # UInt16
     return PendingResponse(function_set, subject, status, created, reply_to, resource)
 
 

@@ -50,8 +50,14 @@ Decisions where the standard is silent:
 * A customer opt-out (Response 4) stops a DER or load control event for this device for good (a later
   opt-in is reported, but does not restart it). Its outcome is then 8 "partially completed with user
   opt-out" if it ran, 10 "completed, no user participation" if it never did, reported at the event's own
-  end (or 6 / 7 if the server cancels or supersedes it first). Customer responses to prices, messages and
-  flow reservations are only reported.
+  end (or 6 / 7 if the server cancels or supersedes it first). A device that keeps its own account (a
+  thermostat that overrode an event for some minutes) reports 8, 9 or 10 itself; that replaces the
+  scheduler's completion for the event. Customer responses to prices, messages and flow reservations are
+  only reported.
+* ``Situation.next_load_control`` is the first other EndDeviceControl that will be in force for the device
+  as things stand; ``Situation.messages`` shows every active message, but one published in several
+  languages (same interval, priority and originator, from programs of different locales) only once, in
+  the language closest to the device's (``message_locales`` names each one's).
 * An event first read at or after its (device) end is answered 254 "received after it had expired" instead
   of 1, and never runs; one that sets no control is answered 253 "invalid event".
 * An event that loses all its modes to an event of its own program is 7 (superseded); to another program's
@@ -74,6 +80,7 @@ from typing import Any
 from gridhan.client.response_outbox import (
     CUSTOMER_STATUSES,
     DEFAULT_LIMIT,
+    DEVICE_OUTCOMES,
     PendingResponse,
     ResponseOutbox,
     asks_for,
@@ -347,12 +354,16 @@ class ClientScheduler:
         self._update("flow", batch, now, lambda e: frozenset({f"flow:{e.subject.upper()}"}))
 
     def customer_response(self, response: CustomerResponse) -> bool:
-        """Record what the customer did about an event or message (from ``DeviceModel.customer_responses``).
-        An opt-out (4) stops a DER or load control event for this device from ``response.at`` (or from when
-        the scheduler learns of it, if later). Each status is taken once per event; False for an unknown
-        event or a repeated status."""
-        if response.status not in CUSTOMER_STATUSES:
-            raise ValueError(f"a customer response is 4, 5, 11 or 12, not {response.status}")
+        """Record what the customer did about an event or message (from ``DeviceModel.customer_responses``):
+        4 opt-out, 5 opt-in, 11 acknowledgement, 12 cannot be displayed, reported under bit 2 of
+        ``responseRequired``; or the device's own account of how it took part, reported under bit 1 in place
+        of the "completed" the scheduler would report: 8 partially completed with an opt-out (with
+        ``override_duration``, the DrResponse's overrideDuration), 9 partially completed due to an opt-in,
+        10 completed with no participation. An opt-out (4) stops a DER or load control event for this device
+        from ``response.at`` (or from when the scheduler learns of it, if later). Each status is taken once
+        per event; False for an unknown event or a repeated status."""
+        if response.status not in CUSTOMER_STATUSES | DEVICE_OUTCOMES:
+            raise ValueError(f"a customer response is 4, 5, 8, 9, 10, 11 or 12, not {response.status}")
         record = self._find(response.event_mrid)
         if record is None or response.status in record.customer:
             return False
@@ -372,12 +383,16 @@ class ClientScheduler:
         scheduler fills ``der``, ``load_control``, ``price``, ``messages`` and ``flow_grants``; ``usage`` and
         the grid conditions are the runtime's to add."""
         plans = self._plan()
+        load_control = self._load_control(plans["drlc"], now)
+        messages = self._messages(plans["messaging"], now)
         return Situation(
             now=now,
             der=self._der_situation(plans["der"], now),
-            load_control=self._load_control(plans["drlc"], now),
+            load_control=load_control,
+            next_load_control=self._next_load_control(plans["drlc"], now, load_control),
             price=self._price(plans["pricing"], now),
-            messages=self._messages(plans["messaging"], now),
+            messages=tuple(m for m, _ in messages),
+            message_locales={m.mRID: locale for m, locale in messages},
             flow_grants=self._flow_grants(plans["flow"], now),
         )
 
@@ -395,7 +410,9 @@ class ClientScheduler:
                         new.append((t, mrid, index, status, record))
         for t, mrid, _, status, record in sorted(new, key=lambda n: n[:3]):
             self._emitted.add((record.fs, mrid, status))
-            self.outbox.add(make_response(record.fs, self.lfdi, record.mrid, status, t, record.event.replyTo))
+            told = record.customer.get(status)
+            override = told.override_duration if told is not None else None
+            self.outbox.add(make_response(record.fs, self.lfdi, record.mrid, status, t, record.event.replyTo, override))
         self._collect(now)
         return self.outbox.pending()
 
@@ -574,20 +591,27 @@ class ClientScheduler:
         return plan
 
     def _lifecycle(self, r: _Record, tl: _Timeline | None, losses: list[Supersession]) -> list[tuple[int, int]]:
-        """The responses this event's story makes, as (when, status), in time order, before the
-        ``responseRequired`` filter."""
+        """The responses this event's story makes, as (when, status), in time order, filtered by what its
+        ``responseRequired`` asks."""
         if not r.event.replyTo:
             return []  # nowhere to post (sep.xsd replyTo: required when a response is)
         out: list[tuple[int, int]] = []
         if r.expired or r.invalid or tl is None:
             out.append((r.first_seen, 254 if r.expired else 253))
         else:
-            out.extend(self._run_story(r, tl, losses))
+            story, completion = self._run_story(r, tl, losses)
+            out.extend(story)
+            if completion is not None and not DEVICE_OUTCOMES & r.customer.keys():
+                out.append(completion)  # unless the device gave its own account of how it took part
         out.extend((c.at, status) for status, c in r.customer.items())
-        allowed = _LIFECYCLE[r.fs] | CUSTOMER_STATUSES
+        allowed = _LIFECYCLE[r.fs] | CUSTOMER_STATUSES | DEVICE_OUTCOMES
         return sorted((t, s) for t, s in out if s in allowed and asks_for(r.event.responseRequired, s))
 
-    def _run_story(self, r: _Record, tl: _Timeline, losses: list[Supersession]) -> list[tuple[int, int]]:
+    def _run_story(
+        self, r: _Record, tl: _Timeline, losses: list[Supersession]
+    ) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
+        """What happened to the event here: receipt, start and how it ended, and apart from those its
+        completion (3, or 8 / 10 after an opt-out) if it reached its own end."""
         spec = tl.spec
         story = [(r.first_seen, 1)]
         start, end = max(spec.known_from, spec.start), spec.specified_end
@@ -617,12 +641,14 @@ class ClientScheduler:
             # ends it); a device-side supersession no longer matters, the device is not running it.
             t, _, status = min(stops)
             if status == 3:
-                status = 8 if start < opt_out else 10
+                return story, (t, 8 if start < opt_out else 10)
             if status is not None:
                 story.append((t, status))
-        elif final[2] is not None and (final[2] != 3 or ran):
+        elif final[2] == 3:
+            return story, ((final[0], 3) if ran else None)
+        elif final[2] is not None:
             story.append((final[0], final[2]))
-        return story
+        return story, None
 
     def _lost_status(self, r: _Record, winner_mrid: str) -> int:
         winner = self._records[r.fs].get(winner_mrid.upper())
@@ -707,6 +733,16 @@ class ClientScheduler:
                 best = e
         return self._records["drlc"][best.mrid.upper()].event
 
+    def _next_load_control(self, plan: _Plan, now: int, current: EndDeviceControl | None) -> EndDeviceControl | None:
+        """The first EndDeviceControl, other than the one in force, that will be in force for this device
+        after ``now`` as things stand (the device's own start, after randomization)."""
+        starts = sorted({max(tl.spec.known_from, tl.spec.start) for tl in plan.timelines.values()})
+        for t in (t for t in starts if t > now):
+            upcoming = self._load_control(plan, t)
+            if upcoming is not None and (current is None or upcoming.mRID != current.mRID):
+                return upcoming
+        return None
+
     def _tariff_interval(self, record: _Record, spec: EventSpec) -> TariffInterval:
         rate: _Rate | None = record.extra
         blocks: tuple[Block, ...] = ()
@@ -771,23 +807,33 @@ class ClientScheduler:
             critical_peak=critical,
         )
 
-    def _messages(self, plan: _Plan, now: int) -> tuple[TextMessage, ...]:
+    def _messages(self, plan: _Plan, now: int) -> list[tuple[TextMessage, str]]:
+        """The active messages with their program's locale, highest priority first, then newest. The same
+        message published in several languages (same interval, priority and originator, from programs of
+        different locales) is shown once, in the language closest to the device's."""
         programs: Mapping[str, WalkedMessagingProgram] = self._programs["messaging"]
-        if not programs:
-            return ()
-        best = max(_locale_match(p.program.locale, self.locale) for p in programs.values())
         union = plan.union_at(now)
-        shown = []
+        versions: dict[tuple, list[tuple[tuple, TextMessage, str]]] = {}
         for e in union:
-            if in_force(union, now, next(iter(e.modes))) is None:
-                continue
             record = self._records["messaging"][e.mrid.upper()]
             walked = programs.get(record.program)
-            if walked is None or _locale_match(walked.program.locale, self.locale) != best:
+            if walked is None or in_force(union, now, next(iter(e.modes))) is None:
                 continue
-            shown.append((record.event, record.primacy))
-        shown.sort(key=lambda m: (-m[0].priority, -m[0].creationTime, m[1], m[0].mRID.upper()))
-        return tuple(m for m, _ in shown)
+            m: TextMessage = record.event
+            locale = walked.program.locale
+            same = (m.interval.start, m.interval.duration, m.priority, m.originator)
+            preference = (-_locale_match(locale, self.locale), record.primacy, -m.creationTime, m.mRID.upper())
+            versions.setdefault(same, []).append((preference, m, locale))
+        shown = []
+        for found in versions.values():
+            by_locale: dict[str, tuple[tuple, TextMessage, str]] = {}
+            for version in sorted(found, key=lambda v: v[0]):
+                by_locale.setdefault(version[2].lower(), version)
+            if len(by_locale) > 1:  # translations of one message: the best one
+                found = [min(by_locale.values(), key=lambda v: v[0])]
+            shown.extend(found)
+        shown.sort(key=lambda v: (-v[1].priority, -v[1].creationTime, v[0][1], v[1].mRID.upper()))
+        return [(m, locale) for _, m, locale in shown]
 
     def _flow_grants(self, plan: _Plan, now: int) -> tuple[FlowGrant, ...]:
         union = plan.union_at(now)

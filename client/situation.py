@@ -101,8 +101,10 @@ class Situation:
 class CustomerResponse:
     """What the customer did about an event or message (clause 8.8, Table 27): ``status`` is the Response
     status to post (4 "User has chosen to opt out", 5 opt in, 11 "User acknowledgement", 12 "Cannot be
-    displayed"; see ``RESPONSE_STATUSES`` in :mod:`gridhan.schemas.sep2.response`), ``at`` when it
-    happened."""
+    displayed"; or the device's own account of how it took part in an event that reached its end, which
+    the scheduler reports instead of "completed": 8 partially completed with an opt-out, 9 partially
+    completed due to an opt-in, 10 no participation; see ``RESPONSE_STATUSES`` in
+    :mod:`gridhan.schemas.sep2.response`), ``at`` when it happened."""
 
     event_mrid: str
     status: int

@@ -343,6 +343,36 @@ def test_load_control_follows_the_device_category_and_program_primacy():
     assert ("PCT1", 14) in {(r.subject, r.status) for r in posted}
 
 
+def test_the_next_load_control_is_announced_before_it_starts():
+    s = sched(PCT)
+    first, second = edc("0A01", 100, 100), edc("0A02", 300, 100, rs=60)
+    s.update_drlc([WalkedDrProgram(DemandResponseProgram(mRID="A", primacy=1), [first, second])], 0)
+    assert (s.situation(0).load_control, s.situation(0).next_load_control.mRID) == (None, "0A01")
+    assert (s.situation(150).load_control.mRID, s.situation(150).next_load_control.mRID) == ("0A01", "0A02")
+    assert s.situation(500).next_load_control is None
+    s.update_drlc([WalkedDrProgram(DemandResponseProgram(mRID="A", primacy=1),
+                                   [first, cancelled(second, 160)])], 160)  # fmt: skip
+    assert s.situation(160).next_load_control is None
+
+
+def test_a_load_control_device_reports_its_own_outcome_instead_of_completed():
+    s = sched(PCT)
+    controls = [edc("0A01", 100, 100), edc("0A02", 300, 100), edc("0A03", 500, 100, rr="07")]
+    s.update_drlc([WalkedDrProgram(DemandResponseProgram(mRID="A", primacy=1), controls)], 0)
+    # the thermostat stayed in 0A01 but overrode it for 90 s; it never took part in 0A02
+    assert s.customer_response(CustomerResponse("0A01", 8, 200, "comfort limit", override_duration=90))
+    assert s.customer_response(CustomerResponse("0A02", 10, 400, "customer away mode"))
+    # an opt-out, and the device's own "no participation" when the event ends: one 10, the device's
+    s.customer_response(CustomerResponse("0A03", 4, 550))
+    s.customer_response(CustomerResponse("0A03", 10, 601))
+    posted = s.due_responses(1000)
+    assert [(r.subject, r.status, r.created) for r in posted if r.status not in (1, 2)] == [
+        ("0A01", 8, 200), ("0A02", 10, 400), ("0A03", 4, 550), ("0A03", 10, 601)]  # fmt: skip
+    assert [r.response.overrideDuration for r in posted if r.status in (8, 10)] == [90, None, None]
+    with pytest.raises(ValueError):
+        s.customer_response(CustomerResponse("0A01", 3, 200))
+
+
 # --- responses ------------------------------------------------------------------------------------------------
 
 
@@ -528,19 +558,24 @@ def messaging(mrid: str, locale: str, messages, primacy: int = 1) -> WalkedMessa
     return WalkedMessagingProgram(MessagingProgram(mRID=mrid, locale=locale, primacy=primacy), messages)
 
 
-def test_messages_in_the_device_language_by_priority_then_newest():
+def test_messages_by_priority_then_newest_translations_in_the_device_language():
     s = sched(locale="es-MX")
     s.update_messaging([
-        messaging("EN", "en-US", [msg("E1", 0, 1000, 3)]),
+        messaging("EN", "en-US", [msg("E1", 0, 1000, 1), msg("E2", 0, 1000, 3, created=2)]),
         messaging("ES", "es-ES", [msg("S1", 0, 1000, 1, created=0), msg("S2", 0, 500, 1, created=5),
                                   msg("S3", 100, 1000, 2, created=1)]),
     ], 10)  # fmt: skip
-    assert [m.mRID for m in s.situation(50).messages] == ["S2", "S1"]
-    assert [m.mRID for m in s.situation(200).messages] == ["S3", "S2", "S1"]
-    assert [m.mRID for m in s.situation(600).messages] == ["S3", "S1"]
-    other = sched(locale="fr-FR")
-    other.update_messaging([messaging("EN", "en-US", [msg("E1", 0, 1000, 3)])], 10)
-    assert [m.mRID for m in other.situation(50).messages] == ["E1"]  # nothing in French: show what there is
+    # E1 and S1 are one message in two languages: the Spanish one is shown; E2 exists only in English
+    situation = s.situation(50)
+    assert [m.mRID for m in situation.messages] == ["E2", "S2", "S1"]
+    assert situation.message_locales == {"E2": "en-US", "S2": "es-ES", "S1": "es-ES"}
+    assert [m.mRID for m in s.situation(200).messages] == ["E2", "S3", "S2", "S1"]
+    assert [m.mRID for m in s.situation(600).messages] == ["E2", "S3", "S1"]
+    assert s.situation(1100).messages == () and s.situation(1100).message_locales == {}
+    french = sched(locale="fr-FR")
+    french.update_messaging([messaging("EN", "en-US", [msg("E1", 0, 1000, 1)]),
+                             messaging("DE", "de-DE", [msg("D1", 0, 1000, 1)], primacy=0)], 10)  # fmt: skip
+    assert [m.mRID for m in french.situation(50).messages] == ["D1"]  # no French: the program of lower primacy
 
 
 def test_a_cancelled_message_disappears_and_acknowledgements_are_text_responses():
@@ -812,6 +847,30 @@ def price_and_message_walks(draw):
         messages.append(msg(f"M{i}", draw(st.integers(0, 4000)), draw(st.integers(1, 2000)), draw(st.integers(0, 3)),
                             created=created, st=status(draw(st.sampled_from([0, 0, 2])), created)))  # fmt: skip
     return intervals, blocks, messages
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 3000), st.integers(1, 1000), st.integers(0, 1000), st.sampled_from(
+    [PCT, WATER_HEATER, "00000003"]), st.sampled_from(["A", "B"]), st.none() | st.integers(-300, 300)), max_size=6),
+    st.integers(0, 4000))  # fmt: skip
+def test_the_next_load_control_is_the_next_one_to_come_in_force(specs, now):
+    programs = {"A": [], "B": []}
+    for i, (start, duration, created, category, prog, rs) in enumerate(specs):
+        programs[prog].append(edc(f"{i:04X}", start, duration, category, created=created, rs=rs))
+    s = sched(PCT)
+    s.update_drlc([WalkedDrProgram(DemandResponseProgram(mRID=p, primacy=n), c)
+                   for n, (p, c) in enumerate(programs.items())], 1000)  # fmt: skip
+    now = max(now, 1000)
+    here = s.situation(now)
+    current = here.load_control.mRID if here.load_control else None
+    t, found = now, None
+    while (t := s.next_wakeup(t)) is not None:
+        assert replace(s.situation(t), now=0) != replace(here, now=0) or t in {r.created for r in s.due_responses(t)}
+        control = s.situation(t).load_control
+        if control is not None and control.mRID != current:
+            found = control.mRID
+            break
+    assert (here.next_load_control.mRID if here.next_load_control else None) == found
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
