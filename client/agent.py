@@ -22,6 +22,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from gridhan.client.clock_sync import DeviceClock
 from gridhan.client.der_reports import DerReporter
@@ -90,7 +91,7 @@ class DeviceAgent:
         self.say = say or (lambda line: None)
         self.grid = grid
         self.session = SepSession(config.dcap_url, config.credentials, timeout=config.timeout)
-        self.dcap_href = self.session.url(config.dcap_url).removeprefix(self.session.base_url.rstrip("/"))
+        self.dcap_href = urlsplit(config.dcap_url).path or "/dcap"
         self.walker = Walker(self.session, pin=config.pin, inband=config.inband, local_clock=self.clock.clock.now)
         lfdi = config.credentials.lfdi
         self.scheduler = ClientScheduler(lfdi=lfdi, device_category=model.device_category, locale=config.locale)
@@ -240,10 +241,11 @@ class DeviceAgent:
                 self.say(f"response {status} ({RESPONSE_STATUSES.get(status, '?')}) for {pending.response.subject}")
             if walk is None:
                 return
-            if walk.dcap.MirrorUsagePointListLink is not None and self.mirror.due(now):
-                self.mirror.record(int(now), self.model.readings())
-            if walk.dcap.MirrorUsagePointListLink is not None:
-                self.stats.readings_posted += await self.mirror.flush(walk.dcap.MirrorUsagePointListLink.href)
+            mirrors = walk.dcap.MirrorUsagePointListLink
+            if mirrors is not None:
+                if self.mirror.due(now):
+                    self.mirror.record(int(now), self.model.readings())
+                self.stats.readings_posted += await self.mirror.flush(mirrors.href)
             self._offer_der(now)
             await self.der.flush(walk.end_device)
         except Unreachable as exc:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from gridhan.client.session import SepError, SepSession
+from gridhan.client.session import SepError, SepSession, list_items
 from gridhan.schemas.sep2 import (
     ConsumptionTariffIntervalList,
     DefaultDERControl,
@@ -363,7 +363,10 @@ def _rate(resource: Any, inherited: float) -> float:
 
 
 def _items_or_none(resource: XmlResource) -> list[Any] | None:
-    for f in type(resource).XML_FIELDS:
-        if f.many and hasattr(resource, "results"):
-            return list(getattr(resource, f.name))
-    return None
+    """The entries of a list resource (:func:`~gridhan.client.session.list_items`), None for other resources."""
+    if not hasattr(resource, "results"):
+        return None
+    try:
+        return list_items(resource)
+    except TypeError:
+        return None

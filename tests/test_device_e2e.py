@@ -67,7 +67,7 @@ async def env(make_server, pki: DevelopmentPki) -> AsyncIterator[Env]:
     admin = AdminClient(server.admin_url, "test-operator-token", pki.trust_anchor_path)
     env = Env(server, admin, pki, clock, [])
     yield env
-    await admin.close()
+    await env.admin.close()
 
 
 async def responses(env: Env, subject: str) -> dict[str, list[int]]:
@@ -207,9 +207,9 @@ async def test_server_unreachable_mid_event(env: Env, make_server) -> None:
         env.server = await make_server(clock=env.clock, csip_aus=True, port=port)
         await env.run([agent], start + 1200 + 180, step=60)
         assert agent.stats.connected
-        status, found = await env.admin.__class__(
-            env.server.admin_url, "test-operator-token", env.pki.trust_anchor_path
-        ).get(f"/responses?subject={event['mrid']}")
+        await env.admin.close()
+        env.admin = AdminClient(env.server.admin_url, "test-operator-token", env.pki.trust_anchor_path)
+        status, found = await env.admin.get(f"/responses?subject={event['mrid']}")
         assert status == 200, found
         (device,) = found["devices"]
         assert device["statuses"] == [1, 2, 3]

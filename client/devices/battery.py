@@ -414,28 +414,16 @@ class Battery:
         )
 
     def settings(self) -> DERSettings:
-        r, trip = self.ratings, self.protection.settings
+        settings = dm.common_settings(
+            self.ratings, self.protection.settings, modes_enabled=self.modes_enabled,
+            doe_modes_enabled=self.doe_modes_enabled, csipaus=self.csipaus, set_grad_w=self.set_grad_w,
+            v_nom=self.v_nom, updated_time=self._settings_time or 0,
+        )
         return DERSettings(
-            modesEnabled=dm.bitmap(self.modes_enabled, dm.MODE_BITS, 4),
-            setESDelay=round(trip.es_delay_s * 100),
-            setESHighFreq=round(trip.es_high_hz * 100),
-            setESHighVolt=round(r.effective_voltage_pct(trip.es_high_v) * 100),
-            setESLowFreq=round(trip.es_low_hz * 100),
-            setESLowVolt=round(r.effective_voltage_pct(trip.es_low_v) * 100),
-            setGradW=self.set_grad_w,
             setMaxChargeRateW=dm.active_power(self.max_charge_w),
             setMaxDischargeRateW=dm.active_power(self.max_discharge_w),
-            setMaxVA=dm.apparent_power(r.set_max_va),
-            setMaxVar=dm.reactive_power(r.set_max_var),
-            setMaxVarNeg=dm.reactive_power(r.set_max_var_neg),
-            setMaxW=dm.active_power(r.set_max_w),
             setMaxWh=dm.watt_hours(self.max_wh),
-            setMinPFOverExcited=dm.power_factor(r.set_min_pf_over),
-            setMinPFUnderExcited=dm.power_factor(r.set_min_pf_under),
-            setVNom=dm.voltage_rms(self.v_nom),
-            setVRef=dm.voltage_rms(r.set_v_ref),
-            updatedTime=self._settings_time or 0,
-            doeModesEnabled=dm.bitmap(self.doe_modes_enabled, dm.DOE_BITS, 1) if self.csipaus else None,
+            **settings,
         )
 
     def storage_mode(self) -> int:
@@ -446,14 +434,10 @@ class Battery:
         return HOLDING
 
     def status(self, now: int) -> DERStatus:
-        if self.protection.tripped:
-            connect = dm.FAULT
-        elif not self.connected:
-            connect = dm.AVAILABLE
-        elif self.energized and abs(self.w) > 0.5:
-            connect = dm.CONNECTED | dm.AVAILABLE | dm.OPERATING
-        else:
-            connect = dm.CONNECTED | dm.AVAILABLE
+        connect = dm.connect_status(
+            tripped=self.protection.tripped, connected=self.connected, energized=self.energized,
+            operating=abs(self.w) > 0.5,
+        )
         mode = self.storage_mode()
         if self.protection.tripped:
             inverter = INV_FAULT

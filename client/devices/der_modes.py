@@ -526,3 +526,48 @@ def enabled_base(base: DERControlBase, disabled: Iterable[str]) -> DERControlBas
     control is not executed)."""
     cleared = {name: None for name in disabled if getattr(base, name, None) is not None}
     return replace(base, **cleared) if cleared else base
+
+
+def connect_status(*, tripped: bool, connected: bool, energized: bool, operating: bool) -> int:
+    """ConnectStatusType bits of a reference DER (DERStatus genConnectStatus / storConnectStatus)."""
+    if tripped:
+        return FAULT
+    if not connected:
+        return AVAILABLE
+    if energized and operating:
+        return CONNECTED | AVAILABLE | OPERATING
+    return CONNECTED | AVAILABLE
+
+
+def common_settings(
+    ratings: Ratings,
+    trip: TripSettings,
+    *,
+    modes_enabled: Iterable[str],
+    doe_modes_enabled: Iterable[str],
+    csipaus: bool,
+    set_grad_w: int,
+    v_nom: float,
+    updated_time: int,
+) -> dict[str, object]:
+    """The DERSettings fields (clause 10.10) every reference DER reports alike: modes enabled, the
+    enter-service limits of its protection, its ratings in use and (CSIP-AUS) the DOE modes enabled."""
+    return {
+        "modesEnabled": bitmap(modes_enabled, MODE_BITS, 4),
+        "setESDelay": round(trip.es_delay_s * 100),
+        "setESHighFreq": round(trip.es_high_hz * 100),
+        "setESHighVolt": round(ratings.effective_voltage_pct(trip.es_high_v) * 100),
+        "setESLowFreq": round(trip.es_low_hz * 100),
+        "setESLowVolt": round(ratings.effective_voltage_pct(trip.es_low_v) * 100),
+        "setGradW": set_grad_w,
+        "setMaxVA": apparent_power(ratings.set_max_va),
+        "setMaxVar": reactive_power(ratings.set_max_var),
+        "setMaxVarNeg": reactive_power(ratings.set_max_var_neg),
+        "setMaxW": active_power(ratings.set_max_w),
+        "setMinPFOverExcited": power_factor(ratings.set_min_pf_over),
+        "setMinPFUnderExcited": power_factor(ratings.set_min_pf_under),
+        "setVNom": voltage_rms(v_nom),
+        "setVRef": voltage_rms(ratings.set_v_ref),
+        "updatedTime": updated_time,
+        "doeModesEnabled": bitmap(doe_modes_enabled, DOE_BITS, 1) if csipaus else None,
+    }

@@ -410,26 +410,14 @@ class SmartInverter:
 
     def settings(self) -> DERSettings:
         """DERSettings: the limits in use; updatedTime is the first step's time (or 0 before any)."""
-        r, trip = self.ratings, self.protection.settings
+        settings = dm.common_settings(
+            self.ratings, self.protection.settings, modes_enabled=self.modes_enabled,
+            doe_modes_enabled=self.doe_modes_enabled, csipaus=self.csipaus, set_grad_w=self.set_grad_w,
+            v_nom=self.v_nom, updated_time=self._settings_time or 0,
+        )
         return DERSettings(
-            modesEnabled=dm.bitmap(self.modes_enabled, dm.MODE_BITS, 4),
-            setESDelay=round(trip.es_delay_s * 100),
-            setESHighFreq=round(trip.es_high_hz * 100),
-            setESHighVolt=round(r.effective_voltage_pct(trip.es_high_v) * 100),
-            setESLowFreq=round(trip.es_low_hz * 100),
-            setESLowVolt=round(r.effective_voltage_pct(trip.es_low_v) * 100),
-            setGradW=self.set_grad_w,
-            setMaxVA=dm.apparent_power(r.set_max_va),
-            setMaxVar=dm.reactive_power(r.set_max_var),
-            setMaxVarNeg=dm.reactive_power(r.set_max_var_neg),
-            setMaxW=dm.active_power(r.set_max_w),
-            setMinPFOverExcited=dm.power_factor(r.set_min_pf_over),
-            setMinPFUnderExcited=dm.power_factor(r.set_min_pf_under),
             setSoftGradW=self.set_soft_grad_w,
-            setVNom=dm.voltage_rms(self.v_nom),
-            setVRef=dm.voltage_rms(r.set_v_ref),
-            updatedTime=self._settings_time or 0,
-            doeModesEnabled=dm.bitmap(self.doe_modes_enabled, dm.DOE_BITS, 1) if self.csipaus else None,
+            **settings,
         )
 
     def _inverter_status(self) -> int:
@@ -443,14 +431,10 @@ class SmartInverter:
 
     def status(self, now: int) -> DERStatus:
         """DERStatus at ``now``: each sub-status stamped with when its value last changed."""
-        if self.protection.tripped:
-            connect = dm.FAULT
-        elif not self.connected:
-            connect = dm.AVAILABLE
-        elif self.energized and self.w > 0.0:
-            connect = dm.CONNECTED | dm.AVAILABLE | dm.OPERATING
-        else:
-            connect = dm.CONNECTED | dm.AVAILABLE
+        connect = dm.connect_status(
+            tripped=self.protection.tripped, connected=self.connected, energized=self.energized,
+            operating=self.w > 0.0,
+        )
         operational = 2 if self.connected and self.energized else 1
         inverter = self._inverter_status()
         maker = {INV_FAULT: "TRIP", INV_OFF: "OFF", INV_SLEEPING: "SLEEP", INV_MPPT: "MPPT"}
