@@ -198,7 +198,8 @@ class DeviceAgent:
         if summary != self._said_summary:
             self.say(f"walk: {summary}")
             self._said_summary = summary
-        feed_walk(self.scheduler, result, int(self.clock.now()))
+        if result.changed:  # the scheduler already holds what an unchanged walk would hand over
+            feed_walk(self.scheduler, result, int(self.clock.now()))
         self.last_walk = result
         await self._subscribe(result)
 

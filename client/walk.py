@@ -140,6 +140,8 @@ class WalkResult:
     time_exchange: tuple[float, float] | None = None
     #: Resources fetched from the server during this walk (the rest came from the client's copies).
     fetched: int = 0
+    #: Something may differ from the previous walk: a resource was fetched or a notification arrived.
+    changed: bool = True
 
 
 @dataclass
@@ -172,6 +174,7 @@ class Walker:
         self._lists: dict[str, Any] = {}
         self._now = 0.0
         self._fetched = 0
+        self._notified = False
 
     # -- the cache of fetched resources ----------------------------------------------------------------
     def forget(self, hrefs: Iterable[str] | None = None) -> None:
@@ -186,6 +189,7 @@ class Walker:
         """A notification brought ``resource`` for ``href``: keep it for ``hold`` seconds from the last
         walk's time. A list carried whole replaces the copy; a partial list (fewer entries than ``all``)
         only marks the copy due again."""
+        self._notified = True
         items = _items_or_none(resource)
         if items is not None and getattr(resource, "all", len(items)) > len(items):
             self._copies.pop(href, None)
@@ -260,6 +264,8 @@ class Walker:
                 end_device.FlowReservationResponseListLink.href, FlowReservationResponseList, top
             )
         result.fetched = self._fetched
+        result.changed = bool(self._fetched) or self._notified
+        self._notified = False
         result.lists = dict(self._lists)
         return result
 

@@ -93,10 +93,13 @@ async def test_walk_finds_every_function_set_of_the_device(env: Env) -> None:
         assert fetched >= 8
 
         again = await walker.walk(T0 + 10, "/dcap")
-        assert again.fetched == 0, "nothing is due before its pollRate"
+        assert again.fetched == 0 and not again.changed, "nothing is due before its pollRate"
         assert [c.mRID for c in again.der[0].controls] == [c.mRID for c in der.controls]
         later = await walker.walk(T0 + 901, "/dcap")
-        assert later.fetched == fetched, "everything is due again after the default 900 s"
+        assert later.fetched == fetched and later.changed, "everything is due again after the default 900 s"
+        walker.accept(der.program.DERControlListLink.href, DERControlList(all=0, results=0), 900)
+        notified = await walker.walk(T0 + 902, "/dcap")
+        assert notified.fetched == 0 and notified.changed and notified.der[0].controls == []
 
 
 async def test_list_paging_reads_every_entry(env: Env) -> None:
