@@ -383,6 +383,17 @@ def test_missing_curve_is_reported_and_not_applied():
     assert device.readings()["W"] == pytest.approx(5_000.0)
 
 
+def test_fixed_power_factor_stays_within_the_var_rating():
+    """A low fixed power factor (0.5, held at the device's minimum 0.8) asks for more var than setMaxVar:
+    W and var shrink together, keeping the power factor."""
+    device = inverter(pv_w=6_000.0)
+    pf = sep2.PowerFactorWithExcitation(displacement=500, excitation=False, multiplier=-3)
+    run(device, at(der_situation=der(opModFixedPFInjectW=pf)))
+    readings = device.readings()
+    assert readings["var"] == pytest.approx(device.ratings.set_max_var)  # 44 % of 5000 VA
+    assert readings["W"] / math.hypot(readings["W"], readings["var"]) == pytest.approx(0.8)
+
+
 def test_fixed_power_factor_scales_w_and_var_together_within_va():
     device = inverter(pv_w=6_000.0)
     pf = sep2.PowerFactorWithExcitation(displacement=900, excitation=True, multiplier=-3)

@@ -347,10 +347,7 @@ class Battery:
             self._notes.post(notes, "reactive", None, "reactive power: no mode in force -> 0 var")
             return max(-r.set_max_va, min(w, r.set_max_va)), 0.0
         if demand.power_factor:
-            var = demand.var
-            apparent = math.hypot(w, var)
-            if apparent > r.set_max_va:
-                w, var = w * r.set_max_va / apparent, var * r.set_max_va / apparent
+            w, var = r.fit_power_factor(w, demand.var)
             target = var
         else:
             target = r.clamp_var(demand.var)

@@ -267,6 +267,21 @@ class Ratings:
             base = self.set_max_var if pct >= 0 else -self.set_max_var_neg
         return pct / 100.0 * base
 
+    def fit_power_factor(self, w: float, var: float) -> tuple[float, float]:
+        """(W, var) at a fixed power factor scaled down together, so the apparent power stays within
+        setMaxVA and the reactive power within setMaxVar / setMaxVarNeg (the ratio, the power factor,
+        is kept)."""
+        factors = [1.0]
+        apparent = math.hypot(w, var)
+        if apparent > self.set_max_va:
+            factors.append(self.set_max_va / apparent)
+        if var > self.set_max_var:
+            factors.append(self.set_max_var / var)
+        if var < self.set_max_var_neg:
+            factors.append(self.set_max_var_neg / var)
+        factor = min(factors)
+        return w * factor, var * factor
+
     def clamp_var(self, var: float) -> float:
         """Reactive power within setMaxVar / setMaxVarNeg and the apparent power rating."""
         return max(self.set_max_var_neg, -self.set_max_va, min(var, self.set_max_var, self.set_max_va))
